@@ -1,0 +1,126 @@
+//! Built-in classes and the signatures of the natives.
+//!
+//! The built-in classes occupy class indices `0..BUILTIN_CLASS_COUNT` in every
+//! module (see [`crate::module`]). They form Java's exception hierarchy; the
+//! VM throws them for its own errors, and user classes may extend them.
+//! `Throwable` declares one field, `message` (a string or null), which every
+//! exception class inherits.
+//!
+//! Natives are imported by name; [`NATIVES`] gives each one's arity and
+//! whether it returns a value, which is all the verifier needs. Their
+//! implementations live in `natives.rs`.
+
+use crate::isa::{ClassIdx, ValueType};
+
+/// A built-in class.
+#[derive(Debug)]
+pub struct BuiltinClass {
+    pub name: &'static str,
+    pub superclass: Option<ClassIdx>,
+    /// Own fields (name, type).
+    pub fields: &'static [(&'static str, ValueType)],
+}
+
+macro_rules! builtin_classes {
+    ($( $konst:ident = $idx:literal $name:literal $(extends $sup:ident)? $(fields $fields:expr)?; )*) => {
+        $( pub const $konst: ClassIdx = ClassIdx($idx); )*
+        /// Every built-in class, in index order.
+        pub const BUILTIN_CLASSES: &[BuiltinClass] = &[
+            $( BuiltinClass {
+                name: $name,
+                superclass: builtin_classes!(@sup $($sup)?),
+                fields: builtin_classes!(@fields $($fields)?),
+            }, )*
+        ];
+    };
+    (@sup) => { None };
+    (@sup $sup:ident) => { Some($sup) };
+    (@fields) => { &[] };
+    (@fields $f:expr) => { $f };
+}
+
+builtin_classes! {
+    THROWABLE = 0 "Throwable" fields &[("message", ValueType::Ref)];
+    EXCEPTION = 1 "Exception" extends THROWABLE;
+    RUNTIME_EXCEPTION = 2 "RuntimeException" extends EXCEPTION;
+    ARITHMETIC_EXCEPTION = 3 "ArithmeticException" extends RUNTIME_EXCEPTION;
+    NULL_POINTER_EXCEPTION = 4 "NullPointerException" extends RUNTIME_EXCEPTION;
+    ARRAY_INDEX_OUT_OF_BOUNDS_EXCEPTION = 5 "ArrayIndexOutOfBoundsException" extends RUNTIME_EXCEPTION;
+    STRING_INDEX_OUT_OF_BOUNDS_EXCEPTION = 6 "StringIndexOutOfBoundsException" extends RUNTIME_EXCEPTION;
+    NEGATIVE_ARRAY_SIZE_EXCEPTION = 7 "NegativeArraySizeException" extends RUNTIME_EXCEPTION;
+    CLASS_CAST_EXCEPTION = 8 "ClassCastException" extends RUNTIME_EXCEPTION;
+    ILLEGAL_ARGUMENT_EXCEPTION = 9 "IllegalArgumentException" extends RUNTIME_EXCEPTION;
+    NUMBER_FORMAT_EXCEPTION = 10 "NumberFormatException" extends ILLEGAL_ARGUMENT_EXCEPTION;
+    ILLEGAL_STATE_EXCEPTION = 11 "IllegalStateException" extends RUNTIME_EXCEPTION;
+    ILLEGAL_MONITOR_STATE_EXCEPTION = 12 "IllegalMonitorStateException" extends RUNTIME_EXCEPTION;
+    INTERRUPTED_EXCEPTION = 13 "InterruptedException" extends EXCEPTION;
+    ERROR = 14 "Error" extends THROWABLE;
+    STACK_OVERFLOW_ERROR = 15 "StackOverflowError" extends ERROR;
+    OUT_OF_MEMORY_ERROR = 16 "OutOfMemoryError" extends ERROR;
+}
+
+/// Number of built-in classes; user classes are numbered from here.
+pub const BUILTIN_CLASS_COUNT: usize = BUILTIN_CLASSES.len();
+
+/// The built-in class at `idx`, if `idx` is a built-in.
+pub fn builtin_class(idx: ClassIdx) -> Option<&'static BuiltinClass> {
+    BUILTIN_CLASSES.get(idx.0 as usize)
+}
+
+/// Looks a built-in class up by name.
+pub fn builtin_class_by_name(name: &str) -> Option<ClassIdx> {
+    BUILTIN_CLASSES.iter().position(|c| c.name == name).map(|i| ClassIdx(i as u32))
+}
+
+/// A native's signature.
+#[derive(Debug)]
+pub struct NativeSig {
+    pub name: &'static str,
+    /// Number of arguments popped from the operand stack.
+    pub arity: u8,
+    /// Whether it pushes a result.
+    pub returns_value: bool,
+    /// One line for docs/isa.md and `--help`.
+    pub doc: &'static str,
+}
+
+/// Every native, by name. The interpreter dispatches on the position in this
+/// table, so append new natives at the end.
+pub const NATIVES: &[NativeSig] = &[
+    NativeSig { name: "print", arity: 1, returns_value: false, doc: "print(v): writes v (as tostr) to stdout" },
+    NativeSig { name: "println", arity: 1, returns_value: false, doc: "println(v): writes v (as tostr) and a newline to stdout" },
+    NativeSig { name: "eprintln", arity: 1, returns_value: false, doc: "eprintln(v): writes v and a newline to stderr" },
+    NativeSig { name: "nanoTime", arity: 0, returns_value: true, doc: "nanoTime() -> int: monotonic nanoseconds, for measuring intervals" },
+    NativeSig { name: "currentTimeMillis", arity: 0, returns_value: true, doc: "currentTimeMillis() -> int: milliseconds since the Unix epoch" },
+    NativeSig { name: "parseInt", arity: 1, returns_value: true, doc: "parseInt(s) -> int: decimal integer; throws NumberFormatException" },
+    NativeSig { name: "parseFloat", arity: 1, returns_value: true, doc: "parseFloat(s) -> float; throws NumberFormatException" },
+    NativeSig { name: "exit", arity: 1, returns_value: false, doc: "exit(code): ends the VM at once with exit status code (0..=255)" },
+];
+
+/// Looks a native up by name: its index in [`NATIVES`] and its signature.
+pub fn native_by_name(name: &str) -> Option<(usize, &'static NativeSig)> {
+    NATIVES.iter().enumerate().find(|(_, n)| n.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_indices_match_positions_and_supers_come_first() {
+        for (i, c) in BUILTIN_CLASSES.iter().enumerate() {
+            assert_eq!(builtin_class_by_name(c.name), Some(ClassIdx(i as u32)));
+            if let Some(s) = c.superclass {
+                assert!((s.0 as usize) < i, "{} must come after its superclass", c.name);
+            }
+        }
+        assert_eq!(builtin_class(STACK_OVERFLOW_ERROR).unwrap().name, "StackOverflowError");
+    }
+
+    #[test]
+    fn native_names_are_unique() {
+        for (i, n) in NATIVES.iter().enumerate() {
+            assert_eq!(native_by_name(n.name).unwrap().0, i);
+        }
+    }
+}

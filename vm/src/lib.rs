@@ -1,0 +1,7 @@
+//! greenvm's bytecode VM: the instruction set, the `.gasm` assembler, the
+//! `.gbc` module format, the verifier, the interpreter, the heap and the
+//! natives. The green-thread scheduler lives in the `runtime` crate.
+
+pub mod builtin;
+pub mod isa;
+pub mod module;
