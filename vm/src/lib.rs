@@ -5,3 +5,4 @@
 pub mod builtin;
 pub mod isa;
 pub mod module;
+pub mod verifier;
