@@ -3,6 +3,7 @@
 //! natives. The green-thread scheduler lives in the `runtime` crate.
 
 pub mod builtin;
+pub mod gbc;
 pub mod isa;
 pub mod module;
 pub mod verifier;
