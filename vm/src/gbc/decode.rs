@@ -205,3 +205,231 @@ fn read_instruction(r: &mut Reader) -> Result<Instruction, LoadError> {
         LoadError::new(at, format!("opcode 0x{opcode:02X} (`{}`) does not fit its operand", info.mnemonic))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::encode::encode;
+    use super::super::sample::{every_instruction, full_module};
+    use super::*;
+    use crate::isa::ValueType;
+
+    /// `source "t"`, no tables, one function `f` with `code` and no handlers
+    /// or lines: small enough to compute offsets by hand.
+    fn tiny(code: Vec<Instruction>) -> Vec<u8> {
+        encode(&Module {
+            source_name: "t".into(),
+            functions: vec![Function {
+                name: "f".into(),
+                params: 0,
+                locals: 1,
+                returns_value: false,
+                max_stack: 0,
+                local_names: vec![],
+                code,
+                handlers: vec![],
+                lines: vec![],
+            }],
+            ..Module::default()
+        })
+    }
+
+    // Offsets in `tiny`: magic 0, version 4, source name 6 (bytes at 10),
+    // constants 11, classes 15, statics 19, natives 23, functions 27, the
+    // function's name 31, params 36, locals 38, returns_value 40, max_stack
+    // 41, local names 43, instruction count 47, first opcode 51; the last 8
+    // bytes are the handler and line counts.
+    const SOURCE_BYTES: usize = 10;
+    const CONSTANTS: usize = 11;
+    const RETURNS_VALUE: usize = 40;
+    const FUNCTIONS: usize = 27;
+    const FIRST_OPCODE: usize = 51;
+
+    fn error(bytes: &[u8]) -> LoadError {
+        decode(bytes).expect_err("the corrupt file must be refused")
+    }
+
+    #[test]
+    fn round_trips_a_module_that_fills_every_table() {
+        let module = full_module();
+        assert_eq!(decode(&encode(&module)), Ok(module));
+    }
+
+    #[test]
+    fn round_trips_the_empty_module_and_every_instruction() {
+        assert_eq!(decode(&encode(&Module::default())), Ok(Module::default()));
+        let bytes = tiny(every_instruction());
+        let module = decode(&bytes).unwrap();
+        assert_eq!(module.functions[0].code, every_instruction());
+        assert_eq!(encode(&module), bytes);
+    }
+
+    #[test]
+    fn float_constants_keep_their_exact_bits() {
+        let nan = f64::from_bits(0x7FF8_0000_DEAD_BEEF);
+        let module = Module { constants: vec![Constant::Float(nan), Constant::Float(-0.0)], ..Module::default() };
+        let decoded = decode(&encode(&module)).unwrap();
+        let bits: Vec<u64> = decoded
+            .constants
+            .iter()
+            .map(|c| match c {
+                Constant::Float(f) => f.to_bits(),
+                other => panic!("expected a float, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(bits, [nan.to_bits(), (-0.0f64).to_bits()]);
+    }
+
+    #[test]
+    fn the_offsets_of_tiny_are_as_documented() {
+        let bytes = tiny(vec![Instruction::Nop, Instruction::Return]);
+        assert_eq!(&bytes[SOURCE_BYTES - 4..SOURCE_BYTES + 1], &[1, 0, 0, 0, b't']);
+        assert_eq!(&bytes[FIRST_OPCODE - 4..FIRST_OPCODE + 2], &[2, 0, 0, 0, 0x00, 0x4A]);
+        assert_eq!(bytes.len(), FIRST_OPCODE + 2 + 8);
+    }
+
+    #[test]
+    fn bad_magic() {
+        let mut bytes = tiny(vec![]);
+        bytes[..4].copy_from_slice(b"GVM\x01");
+        let e = error(&bytes);
+        assert_eq!(e.offset, 0);
+        assert_eq!(e.message, "not a greenvm module: bad magic number 47 56 4D 01 (expected 7F 47 42 43)");
+        assert_eq!(error(b"hi").message, "not a greenvm module: bad magic number 68 69 (expected 7F 47 42 43)");
+        let e = error(b"\x7fG");
+        assert_eq!((e.offset, e.message.as_str()), (2, "unexpected end of file while reading the magic number"));
+        assert_eq!(error(b"").offset, 0);
+    }
+
+    #[test]
+    fn unsupported_version() {
+        let mut bytes = tiny(vec![]);
+        bytes[4] = 2;
+        let e = error(&bytes);
+        assert_eq!(e.to_string(), "byte offset 4: error: unsupported format version 2 (this loader reads version 1)");
+    }
+
+    #[test]
+    fn unknown_opcode() {
+        let mut bytes = tiny(vec![Instruction::Nop, Instruction::Return]);
+        bytes[FIRST_OPCODE + 1] = 0xEE;
+        let e = error(&bytes);
+        assert_eq!(e.offset, FIRST_OPCODE + 1);
+        assert_eq!(e.message, "unknown opcode 0xEE in instruction 1 in function 0 (`f`)");
+    }
+
+    #[test]
+    fn invalid_utf8() {
+        let mut bytes = tiny(vec![]);
+        bytes[SOURCE_BYTES] = 0xFF;
+        let e = error(&bytes);
+        assert_eq!((e.offset, e.message.as_str()), (SOURCE_BYTES, "invalid UTF-8 in the source name"));
+    }
+
+    #[test]
+    fn huge_count_is_refused_before_allocating() {
+        let mut bytes = tiny(vec![]);
+        bytes[CONSTANTS..CONSTANTS + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let e = error(&bytes);
+        assert_eq!(e.offset, CONSTANTS);
+        assert_eq!(
+            e.message,
+            "unexpected end of file while reading the constants: their count is 4294967295 but the 44 bytes left could hold at most 8"
+        );
+    }
+
+    #[test]
+    fn truncated_at_the_end() {
+        let bytes = tiny(vec![]);
+        let e = error(&bytes[..bytes.len() - 1]);
+        assert_eq!(e.offset, bytes.len() - 4);
+        assert_eq!(
+            e.message,
+            "unexpected end of file while reading the number of line entries (needs 4 bytes, 3 left) in function 0 (`f`)"
+        );
+        // Cut inside the function: its count already says it cannot fit.
+        let e = error(&bytes[..FIRST_OPCODE - 2]);
+        assert_eq!(e.offset, FUNCTIONS);
+        assert_eq!(
+            e.message,
+            "unexpected end of file while reading the functions: their count is 1 but the 18 bytes left could hold at most 0"
+        );
+    }
+
+    #[test]
+    fn truncated_operand() {
+        let mut bytes = tiny(vec![Instruction::Nop; 30]);
+        let last = bytes.len() - 9;
+        bytes[last] = Instruction::Load(Local(1)).opcode();
+        let e = error(&bytes[..last + 2]);
+        assert_eq!(e.offset, last + 1);
+        assert_eq!(
+            e.message,
+            "unexpected end of file while reading an operand (needs 2 bytes, 1 left) in instruction 29 in function 0 (`f`)"
+        );
+    }
+
+    #[test]
+    fn invalid_bool_and_type_bytes() {
+        let mut bytes = tiny(vec![]);
+        bytes[RETURNS_VALUE] = 2;
+        let e = error(&bytes);
+        assert_eq!(e.offset, RETURNS_VALUE);
+        assert_eq!(e.message, "invalid bool byte 2 in returns_value (must be 0 or 1) in function 0 (`f`)");
+
+        let mut bytes = tiny(vec![Instruction::NewArray(ValueType::Float)]);
+        bytes[FIRST_OPCODE + 1] = 3;
+        let e = error(&bytes);
+        assert_eq!(e.offset, FIRST_OPCODE + 1);
+        assert!(e.message.starts_with("invalid type byte 3 in a type operand"), "{}", e.message);
+
+        let module = Module {
+            statics: vec![StaticDef { name: "s".into(), ty: ValueType::Int }],
+            ..Module::default()
+        };
+        let mut bytes = encode(&module);
+        let type_byte = 6 + 4 + 4 + 4 + 4 + 4 + 1;
+        bytes[type_byte] = 9;
+        let e = error(&bytes);
+        assert_eq!(e.offset, type_byte);
+        assert!(e.message.ends_with("in static 0"), "{}", e.message);
+    }
+
+    #[test]
+    fn unknown_constant_tag() {
+        let mut bytes = encode(&Module { constants: vec![Constant::Int(1)], ..Module::default() });
+        let tag = 6 + 4 + 4;
+        bytes[tag] = 3;
+        let e = error(&bytes);
+        assert_eq!(e.offset, tag);
+        assert_eq!(e.message, "unknown constant tag 3 (must be 0 int, 1 float or 2 string) in constant 0");
+    }
+
+    #[test]
+    fn local_names_must_be_none_or_one_per_local() {
+        let mut module = full_module();
+        module.functions[0].local_names.pop();
+        let e = error(&encode(&module));
+        assert_eq!(e.message, "2 local names for 3 locals (there must be none or one per local) in function 0 (`main`)");
+    }
+
+    #[test]
+    fn trailing_bytes() {
+        let mut bytes = tiny(vec![]);
+        let end = bytes.len();
+        bytes.extend_from_slice(&[0, 0, 0]);
+        let e = error(&bytes);
+        assert_eq!((e.offset, e.message.as_str()), (end, "3 trailing bytes after the last section"));
+    }
+
+    #[test]
+    fn errors_inside_classes_name_the_class_and_field() {
+        let mut module = full_module();
+        module.classes[1].fields[2].name = "\u{0}x".into();
+        let mut bytes = encode(&module);
+        let at = bytes.windows(2).position(|w| w == b"\0x").unwrap();
+        bytes[at] = 0xC0;
+        let e = error(&bytes);
+        assert_eq!(e.offset, at);
+        assert_eq!(e.message, "invalid UTF-8 in a field name in field 2 in class 1 (`Node`)");
+    }
+}

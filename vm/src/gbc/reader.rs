@@ -118,18 +118,18 @@ impl<'a> Reader<'a> {
     }
 
     /// A table's u32 entry count, refused if the bytes left could not hold
-    /// that many entries of at least `min_entry_len` bytes each. `what` names
-    /// the entries ("constants").
+    /// that many entries of at least `min_entry_len` bytes each (a truncated
+    /// file or a corrupt count). `what` names the entries ("constants").
     pub fn count(&mut self, what: &str, min_entry_len: usize) -> Result<usize, LoadError> {
         let at = self.pos;
-        let n = self.u32(&format_args!("the number of {what}").to_string())?;
-        let needed = u64::from(n) * min_entry_len as u64;
-        if needed > self.remaining() as u64 {
+        let n = self.u32(&format!("the number of {what}"))?;
+        let left = self.remaining();
+        if u64::from(n) * min_entry_len as u64 > left as u64 {
             return Err(LoadError::new(
                 at,
                 format!(
-                    "the number of {what}, {n}, is too large: {n} entries need at least {needed} bytes but only {} are left",
-                    self.remaining()
+                    "unexpected end of file while reading the {what}: their count is {n} but the {left} bytes left could hold at most {}",
+                    left / min_entry_len.max(1)
                 ),
             ));
         }
@@ -180,7 +180,10 @@ mod tests {
         let mut r = Reader::new(&[3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
         let e = r.count("lines", 4).unwrap_err();
         assert_eq!(e.offset, 0);
-        assert!(e.message.starts_with("the number of lines, 3, is too large"), "{}", e.message);
+        assert_eq!(
+            e.message,
+            "unexpected end of file while reading the lines: their count is 3 but the 8 bytes left could hold at most 2"
+        );
     }
 
     #[test]
