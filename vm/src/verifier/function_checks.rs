@@ -226,3 +226,284 @@ fn check_field(module: &Module, field: FieldRef) -> Result<(), VerifyReason> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::builtin::{ARITHMETIC_EXCEPTION, EXCEPTION, THROWABLE};
+    use crate::isa::Instruction::*;
+    use crate::isa::*;
+    use crate::module::Module;
+    use crate::verifier::test_support::*;
+    use crate::verifier::{verify, VerifyReason};
+
+    #[test]
+    fn empty_code_is_refused() {
+        assert_eq!(
+            refused(&single(vec![]), Some("f"), None),
+            VerifyReason::EmptyCode
+        );
+    }
+
+    #[test]
+    fn fewer_locals_than_params_is_refused() {
+        let mut f = func("f", 2, vec![Return]);
+        f.locals = 1;
+        assert_eq!(
+            refused(&module(vec![f]), Some("f"), None),
+            VerifyReason::LocalsBelowParams {
+                locals: 1,
+                params: 2
+            }
+        );
+    }
+
+    #[test]
+    fn local_names_of_the_wrong_length_are_refused() {
+        let mut f = func("f", 2, vec![Return]);
+        f.local_names = vec!["a".to_string()];
+        assert_eq!(
+            refused(&module(vec![f.clone()]), Some("f"), None),
+            VerifyReason::LocalNamesLength {
+                names: 1,
+                locals: 2
+            }
+        );
+        f.local_names.push("b".to_string());
+        assert_eq!(verify(&module(vec![f])), Ok(()));
+    }
+
+    #[test]
+    fn handler_ranges_must_be_non_empty_and_inside_the_code() {
+        for (start, end) in [(1, 1), (2, 1), (0, 3)] {
+            let mut f = func("f", 0, vec![Nop, Return]);
+            f.handlers.push(handler(start, end, 0, None));
+            assert!(
+                matches!(
+                    refused(&module(vec![f]), Some("f"), None),
+                    VerifyReason::HandlerRangeInvalid { index: 0, .. }
+                ),
+                "[{start}, {end})"
+            );
+        }
+    }
+
+    #[test]
+    fn handler_target_out_of_range_is_refused() {
+        let mut f = func("f", 0, vec![Nop, Return]);
+        f.handlers.push(handler(0, 1, 2, None));
+        assert_eq!(
+            refused(&module(vec![f]), Some("f"), None),
+            VerifyReason::HandlerTargetOutOfRange {
+                index: 0,
+                handler: 2,
+                code_len: 2
+            }
+        );
+    }
+
+    #[test]
+    fn handler_class_out_of_range_is_refused() {
+        let mut f = func("f", 0, vec![Nop, Return]);
+        f.handlers.push(handler(0, 1, 1, Some(ClassIdx(500))));
+        assert!(matches!(
+            refused(&module(vec![f]), Some("f"), None),
+            VerifyReason::HandlerClassOutOfRange {
+                index: 0,
+                class: 500,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn handler_class_must_be_a_throwable() {
+        // code: nop; return; handler: pop; return
+        let mut f = func("f", 0, vec![Nop, Return, Pop, Return]);
+        f.handlers
+            .push(handler(0, 1, 2, Some(Module::user_class_idx(0))));
+        let mut m = module(vec![f]);
+        m.classes.push(class("Point", None, &["x"]));
+        assert_eq!(
+            refused(&m, Some("f"), None),
+            VerifyReason::HandlerClassNotThrowable {
+                index: 0,
+                class: "Point".to_string()
+            }
+        );
+        // a user class two levels below Exception is fine
+        m.classes[0].superclass = Some(Module::user_class_idx(1));
+        m.classes.push(class("MyException", Some(EXCEPTION), &[]));
+        assert_eq!(verify(&m), Ok(()));
+    }
+
+    #[test]
+    fn branch_target_out_of_range_is_refused_even_when_unreachable() {
+        let m = single(vec![Return, Goto(t(99)), Return]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(1)),
+            VerifyReason::BranchTargetOutOfRange {
+                target: 99,
+                code_len: 3
+            }
+        );
+    }
+
+    #[test]
+    fn local_indices_must_be_below_locals() {
+        let inc = IInc(IncOperand {
+            local: Local(1),
+            delta: 1,
+        });
+        for (code, pc) in [
+            (vec![Load(Local(1)), Pop, Return], 0),
+            (vec![IConst(1), Store(Local(1)), Return], 1),
+            (vec![inc, Return], 0),
+        ] {
+            let mut f = func("f", 1, code);
+            f.locals = 1;
+            assert_eq!(
+                refused(&module(vec![f]), Some("f"), Some(pc)),
+                VerifyReason::LocalOutOfRange {
+                    local: 1,
+                    locals: 1
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn constant_index_out_of_range_is_refused() {
+        let m = single(vec![Ldc(ConstIdx(1)), Ldc(ConstIdx(2)), Return]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(1)),
+            VerifyReason::ConstantOutOfRange {
+                index: 2,
+                constant_count: 2
+            }
+        );
+    }
+
+    #[test]
+    fn function_index_out_of_range_is_refused() {
+        let m = single(vec![Call(FuncIdx(1)), Return]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(0)),
+            VerifyReason::FunctionOutOfRange {
+                index: 1,
+                function_count: 1
+            }
+        );
+    }
+
+    #[test]
+    fn class_index_out_of_range_is_refused() {
+        let bad = ClassIdx(crate::builtin::BUILTIN_CLASS_COUNT as u32);
+        for insn in [New(bad), InstanceOf(bad), CheckCast(bad)] {
+            let code = if insn == New(bad) {
+                vec![insn, Pop, Return]
+            } else {
+                vec![AConstNull, insn, Pop, Return]
+            };
+            let pc = if insn == New(bad) { 0 } else { 1 };
+            assert!(matches!(
+                refused(&single(code), Some("f"), Some(pc)),
+                VerifyReason::ClassOutOfRange { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn field_index_must_be_below_the_class_own_field_count() {
+        let node = Module::user_class_idx(0).0 as u16;
+        let code = |field: FieldRef| vec![AConstNull, GetField(field), Pop, Return];
+        let mut m = single(code(FieldRef {
+            class: node,
+            field: 1,
+        }));
+        m.classes.push(class("Node", None, &["value"]));
+        assert_eq!(
+            refused(&m, Some("f"), Some(1)),
+            VerifyReason::FieldOutOfRange {
+                class: "Node".to_string(),
+                field: 1,
+                field_count: 1
+            }
+        );
+        // field 0 of Node is fine, and so is Throwable.message
+        m.functions[0].code = code(FieldRef {
+            class: node,
+            field: 0,
+        });
+        assert_eq!(verify(&m), Ok(()));
+        m.functions[0].code = code(FieldRef {
+            class: THROWABLE.0 as u16,
+            field: 0,
+        });
+        assert_eq!(verify(&m), Ok(()));
+        // ArithmeticException inherits `message` but declares no field itself
+        m.functions[0].code = code(FieldRef {
+            class: ARITHMETIC_EXCEPTION.0 as u16,
+            field: 0,
+        });
+        assert!(matches!(
+            refused(&m, Some("f"), Some(1)),
+            VerifyReason::FieldOutOfRange { .. }
+        ));
+        // a field of a class that does not exist
+        m.functions[0].code = vec![
+            AConstNull,
+            IConst(1),
+            PutField(FieldRef {
+                class: 900,
+                field: 0,
+            }),
+            Return,
+        ];
+        assert!(matches!(
+            refused(&m, Some("f"), Some(2)),
+            VerifyReason::ClassOutOfRange { index: 900, .. }
+        ));
+    }
+
+    #[test]
+    fn static_index_out_of_range_is_refused() {
+        let m = single(vec![
+            GetStatic(StaticIdx(0)),
+            PutStatic(StaticIdx(1)),
+            Return,
+        ]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(1)),
+            VerifyReason::StaticOutOfRange {
+                index: 1,
+                static_count: 1
+            }
+        );
+    }
+
+    #[test]
+    fn native_index_out_of_range_is_refused() {
+        let m = single(vec![CallNative(NativeIdx(2)), Return]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(0)),
+            VerifyReason::NativeOutOfRange {
+                index: 2,
+                native_count: 2
+            }
+        );
+    }
+
+    #[test]
+    fn return_kinds_must_match_the_function() {
+        let m = module(vec![value_func("f", 0, vec![Return])]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(0)),
+            VerifyReason::ReturnInValueFunction
+        );
+        let m = single(vec![IConst(1), VReturn]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(1)),
+            VerifyReason::VReturnInVoidFunction
+        );
+    }
+}

@@ -128,3 +128,119 @@ fn check_function_names(module: &Module) -> Result<(), VerifyError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::builtin::EXCEPTION;
+    use crate::isa::Instruction::*;
+    use crate::isa::*;
+    use crate::module::Module;
+    use crate::verifier::test_support::*;
+    use crate::verifier::{verify, VerifyReason};
+
+    #[test]
+    fn unknown_native_is_refused_at_module_level() {
+        let mut m = single(vec![Return]);
+        m.natives.push("launchMissiles".to_string());
+        let reason = refused(&m, None, None);
+        assert_eq!(
+            reason,
+            VerifyReason::UnknownNative {
+                name: "launchMissiles".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn module_errors_come_before_function_errors() {
+        let mut m = single(vec![]); // EmptyCode, but the native is checked first
+        m.natives.push("nope".to_string());
+        assert!(matches!(
+            refused(&m, None, None),
+            VerifyReason::UnknownNative { .. }
+        ));
+    }
+
+    #[test]
+    fn superclass_out_of_range_is_refused() {
+        let mut m = single(vec![Return]);
+        m.classes.push(class("A", Some(ClassIdx(999)), &[]));
+        let reason = refused(&m, None, None);
+        assert!(
+            matches!(reason, VerifyReason::SuperclassOutOfRange { ref class, superclass: 999, .. } if class == "A")
+        );
+    }
+
+    #[test]
+    fn superclass_cycles_are_refused() {
+        let mut m = single(vec![Return]);
+        let a = Module::user_class_idx(0);
+        let b = Module::user_class_idx(1);
+        m.classes.push(class("A", Some(b), &[]));
+        m.classes.push(class("B", Some(a), &[]));
+        assert!(matches!(
+            refused(&m, None, None),
+            VerifyReason::SuperclassCycle { .. }
+        ));
+
+        let mut m = single(vec![Return]);
+        m.classes
+            .push(class("Self", Some(Module::user_class_idx(0)), &[]));
+        assert_eq!(
+            refused(&m, None, None),
+            VerifyReason::SuperclassCycle {
+                class: "Self".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn long_superclass_chains_are_accepted() {
+        let mut m = single(vec![Return]);
+        m.classes.push(class("C0", Some(EXCEPTION), &[]));
+        for i in 1..200 {
+            m.classes.push(class(
+                &format!("C{i}"),
+                Some(Module::user_class_idx(i - 1)),
+                &[],
+            ));
+        }
+        assert_eq!(verify(&m), Ok(()));
+    }
+
+    #[test]
+    fn duplicate_field_names_are_refused() {
+        let mut m = single(vec![Return]);
+        m.classes
+            .push(class("Node", None, &["value", "next", "value"]));
+        assert_eq!(
+            refused(&m, None, None),
+            VerifyReason::DuplicateFieldName {
+                class: "Node".to_string(),
+                field: "value".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn duplicate_function_names_are_refused() {
+        let m = module(vec![func("f", 0, vec![Return]), func("f", 0, vec![Return])]);
+        assert_eq!(
+            refused(&m, None, None),
+            VerifyReason::DuplicateFunctionName {
+                name: "f".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn main_with_two_params_is_refused() {
+        let m = module(vec![func("main", 2, vec![Return])]);
+        assert_eq!(
+            refused(&m, Some("main"), None),
+            VerifyReason::MainParams { params: 2 }
+        );
+        let m = module(vec![func("main", 1, vec![Return])]);
+        assert_eq!(verify(&m), Ok(()));
+    }
+}

@@ -227,3 +227,184 @@ fn effect_of(module: &Module, insn: &Instruction) -> Result<Effect, VerifyReason
         _ => Err(VerifyReason::UnknownStackEffect),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::builtin::ARITHMETIC_EXCEPTION;
+    use crate::isa::Instruction::*;
+    use crate::isa::*;
+    use crate::verifier::test_support::*;
+    use crate::verifier::{infer_max_stack, verify, VerifyReason};
+
+    #[test]
+    fn stack_underflow_is_refused() {
+        let m = single(vec![IConst(1), IAdd, Pop, Return]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(1)),
+            VerifyReason::StackUnderflow {
+                needed: 2,
+                depth: 1
+            }
+        );
+    }
+
+    #[test]
+    fn calls_pop_the_callee_params_and_push_its_result() {
+        let add = value_func(
+            "add",
+            2,
+            vec![Load(Local(0)), Load(Local(1)), IAdd, VReturn],
+        );
+        // one argument short
+        let m = module(vec![
+            func("f", 0, vec![IConst(1), Call(FuncIdx(1)), Pop, Return]),
+            add.clone(),
+        ]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(1)),
+            VerifyReason::StackUnderflow {
+                needed: 2,
+                depth: 1
+            }
+        );
+        // the result is pushed: popping it is fine, popping twice is not
+        let code = vec![IConst(1), IConst(2), Call(FuncIdx(1)), Pop, Pop, Return];
+        let m = module(vec![func("f", 0, code), add]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(4)),
+            VerifyReason::StackUnderflow {
+                needed: 1,
+                depth: 0
+            }
+        );
+    }
+
+    #[test]
+    fn natives_pop_their_arity_and_push_their_result() {
+        // println pops one value and pushes nothing
+        let m = single(vec![CallNative(NativeIdx(0)), Return]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(0)),
+            VerifyReason::StackUnderflow {
+                needed: 1,
+                depth: 0
+            }
+        );
+        // nanoTime pushes one value, which println consumes
+        let m = single(vec![
+            CallNative(NativeIdx(1)),
+            CallNative(NativeIdx(0)),
+            Return,
+        ]);
+        assert_eq!(verify(&m), Ok(()));
+        assert_eq!(infer_max_stack(&m, 0), Ok(1));
+    }
+
+    #[test]
+    fn exceeding_max_stack_is_refused() {
+        let mut f = func("f", 0, vec![IConst(1), Dup, Dup, Pop, Pop, Pop, Return]);
+        f.max_stack = 2;
+        assert_eq!(
+            refused(&module(vec![f]), Some("f"), Some(2)),
+            VerifyReason::StackOverflow {
+                depth: 3,
+                max_stack: 2
+            }
+        );
+    }
+
+    #[test]
+    fn depth_mismatch_at_a_join_is_refused() {
+        // 0: iconst 1; 1: ifeq 3; 2: iconst 7; 3: return  -- pc 3 is reached with 0 and 1
+        let m = single(vec![IConst(1), IfEq(t(3)), IConst(7), Return]);
+        let reason = refused(&m, Some("f"), Some(3));
+        assert!(matches!(
+            reason,
+            VerifyReason::DepthMismatch { one: 0, other: 1 }
+                | VerifyReason::DepthMismatch { one: 1, other: 0 }
+        ));
+    }
+
+    #[test]
+    fn a_loop_that_grows_the_stack_is_refused() {
+        // 0: iconst 1; 1: goto 0  -- pc 0 is reached with 0 and with 1
+        let m = single(vec![IConst(1), Goto(t(0))]);
+        assert_eq!(
+            refused(&m, Some("f"), Some(0)),
+            VerifyReason::DepthMismatch { one: 0, other: 1 }
+        );
+    }
+
+    #[test]
+    fn falling_off_the_end_is_refused() {
+        let m = single(vec![Nop, Nop]);
+        assert_eq!(refused(&m, Some("f"), Some(1)), VerifyReason::FallsOffEnd);
+        // a conditional branch as the last instruction falls through too
+        let m = single(vec![IConst(0), IfEq(t(0))]);
+        assert_eq!(refused(&m, Some("f"), Some(1)), VerifyReason::FallsOffEnd);
+    }
+
+    #[test]
+    fn unreachable_code_is_allowed() {
+        // pc 2..4 would underflow and fall off the end, but nothing reaches them
+        let m = single(vec![Nop, Return, IAdd, Nop]);
+        assert_eq!(verify(&m), Ok(()));
+    }
+
+    #[test]
+    fn handler_entry_depth_is_one() {
+        // 0: iconst 1; 1: iconst 2; 2: idiv; 3: pop; 4: return; 5: pop; 6: return
+        // the handler at 5 starts with just the exception, whatever the depth at 2
+        let mut f = func(
+            "f",
+            0,
+            vec![IConst(1), IConst(2), IDiv, Pop, Return, Pop, Return],
+        );
+        f.handlers
+            .push(handler(0, 4, 5, Some(ARITHMETIC_EXCEPTION)));
+        assert_eq!(verify(&module(vec![f.clone()])), Ok(()));
+        // a handler that pops twice underflows
+        f.code[6] = Pop;
+        f.code.push(Return);
+        assert_eq!(
+            refused(&module(vec![f]), Some("f"), Some(6)),
+            VerifyReason::StackUnderflow {
+                needed: 1,
+                depth: 0
+            }
+        );
+    }
+
+    #[test]
+    fn handler_reached_by_fall_through_with_another_depth_is_refused() {
+        // 0: nop; 1: return (handler, depth 1, but also reached from 0 with depth 0)
+        let mut f = func("f", 0, vec![Nop, Return]);
+        f.handlers.push(handler(0, 1, 1, None));
+        assert_eq!(
+            refused(&module(vec![f]), Some("f"), Some(1)),
+            VerifyReason::DepthMismatch { one: 0, other: 1 }
+        );
+    }
+
+    #[test]
+    fn a_reachable_handler_needs_room_for_the_exception() {
+        let mut f = func("f", 0, vec![Nop, Return, Throw]);
+        f.max_stack = 0;
+        f.handlers.push(handler(0, 1, 2, None));
+        assert_eq!(
+            refused(&module(vec![f]), Some("f"), Some(2)),
+            VerifyReason::StackOverflow {
+                depth: 1,
+                max_stack: 0
+            }
+        );
+    }
+
+    #[test]
+    fn handlers_of_unreachable_ranges_are_not_analysed() {
+        // the range [2, 3) is unreachable, so its handler (which underflows) is too
+        let mut f = func("f", 0, vec![Return, Return, Nop, Return, Pop, Pop, Return]);
+        f.handlers.push(handler(2, 3, 4, None));
+        assert_eq!(verify(&module(vec![f])), Ok(()));
+    }
+}

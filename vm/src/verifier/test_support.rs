@@ -1,8 +1,9 @@
 //! Builders for the verifier's tests: small modules written directly as
 //! `Module` structs, without the assembler.
 
+use super::{verify, VerifyReason};
 use crate::isa::ValueType;
-use crate::isa::{ClassIdx, Instruction};
+use crate::isa::{ClassIdx, Instruction, Target};
 use crate::module::{ClassDef, Constant, FieldDef, Function, Handler, Module, StaticDef};
 
 /// A function with `params` parameters and as many locals, no result,
@@ -68,4 +69,21 @@ pub fn module(functions: Vec<Function>) -> Module {
         natives: vec!["println".to_string(), "nanoTime".to_string()],
         functions,
     }
+}
+
+/// Asserts that `m` is refused at `function`/`pc` and returns the reason.
+pub fn refused(m: &Module, function: Option<&str>, pc: Option<u32>) -> VerifyReason {
+    let err = verify(m).expect_err("module should be refused");
+    assert_eq!(err.function.as_deref(), function, "wrong function in {err}");
+    assert_eq!(err.pc, pc, "wrong pc in {err}");
+    err.reason
+}
+
+/// A one-function module whose function `f` has the given code and locals.
+pub fn single(code: Vec<Instruction>) -> Module {
+    module(vec![func("f", 0, code)])
+}
+
+pub fn t(pc: u32) -> Target {
+    Target(pc)
 }
