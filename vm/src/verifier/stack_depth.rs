@@ -119,7 +119,7 @@ impl Analysis<'_> {
             };
             return Err(error_in(func, Some(pc), reason));
         };
-        let after = base.checked_add(effect.pushes).unwrap_or(u32::MAX);
+        let after = base.saturating_add(effect.pushes);
         if let Some(max_stack) = self.limit {
             if after > u32::from(max_stack) {
                 let reason = VerifyReason::StackOverflow {
