@@ -18,10 +18,12 @@ use super::layout::{
 };
 use super::reader::Reader;
 use crate::isa::{
-    op_info, ClassIdx, ConstIdx, FieldRef, FuncIdx, IncOperand, Instruction, Local, NativeIdx, Operand,
-    OperandKind, StaticIdx, Target,
+    op_info, ClassIdx, ConstIdx, FieldRef, FuncIdx, IncOperand, Instruction, Local, NativeIdx,
+    Operand, OperandKind, StaticIdx, Target,
 };
-use crate::module::{ClassDef, Constant, FieldDef, Function, Handler, LineEntry, Module, StaticDef};
+use crate::module::{
+    ClassDef, Constant, FieldDef, Function, Handler, LineEntry, Module, StaticDef,
+};
 
 /// Loads a module from the bytes of a `.gbc` file.
 pub fn decode(bytes: &[u8]) -> Result<Module, LoadError> {
@@ -36,11 +38,19 @@ pub fn decode(bytes: &[u8]) -> Result<Module, LoadError> {
         read_static(r).map_err(|e| e.within(format_args!("static {i}")))
     })?;
     let natives = read_table(&mut r, "natives", MIN_NATIVE, |r, i| {
-        r.string("a native name").map_err(|e| e.within(format_args!("native {i}")))
+        r.string("a native name")
+            .map_err(|e| e.within(format_args!("native {i}")))
     })?;
     let functions = read_table(&mut r, "functions", MIN_FUNCTION, read_function)?;
     r.finish()?;
-    Ok(Module { source_name, constants, classes, statics, natives, functions })
+    Ok(Module {
+        source_name,
+        constants,
+        classes,
+        statics,
+        natives,
+        functions,
+    })
 }
 
 /// Magic and version.
@@ -49,18 +59,27 @@ fn read_header(r: &mut Reader) -> Result<(), LoadError> {
     if !MAGIC.starts_with(start) {
         return Err(LoadError::new(
             0,
-            format!("not a greenvm module: bad magic number {} (expected {})", hex(start), hex(&MAGIC)),
+            format!(
+                "not a greenvm module: bad magic number {} (expected {})",
+                hex(start),
+                hex(&MAGIC)
+            ),
         ));
     }
     if start.len() < MAGIC.len() {
-        return Err(LoadError::new(r.offset(), "unexpected end of file while reading the magic number"));
+        return Err(LoadError::new(
+            r.offset(),
+            "unexpected end of file while reading the magic number",
+        ));
     }
     let at = r.offset();
     let version = r.u16("the format version")?;
     if version != FORMAT_VERSION {
         return Err(LoadError::new(
             at,
-            format!("unsupported format version {version} (this loader reads version {FORMAT_VERSION})"),
+            format!(
+                "unsupported format version {version} (this loader reads version {FORMAT_VERSION})"
+            ),
         ));
     }
     Ok(())
@@ -68,7 +87,11 @@ fn read_header(r: &mut Reader) -> Result<(), LoadError> {
 
 /// Bytes as `7F 47 42 43`.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A u32 count of `what`, then that many entries read by `read_entry(r, i)`.
@@ -91,7 +114,11 @@ fn read_table<T>(
 /// A class index, or `None` for the [`NO_CLASS`] sentinel.
 fn read_class_ref(r: &mut Reader, what: &str) -> Result<Option<ClassIdx>, LoadError> {
     let v = r.u32(what)?;
-    Ok(if v == NO_CLASS { None } else { Some(ClassIdx(v)) })
+    Ok(if v == NO_CLASS {
+        None
+    } else {
+        Some(ClassIdx(v))
+    })
 }
 
 fn read_constant(r: &mut Reader) -> Result<Constant, LoadError> {
@@ -108,8 +135,11 @@ fn read_constant(r: &mut Reader) -> Result<Constant, LoadError> {
 }
 
 fn read_class(r: &mut Reader, i: usize) -> Result<ClassDef, LoadError> {
-    let name = r.string("a class name").map_err(|e| e.within(format_args!("class {i}")))?;
-    let mut class = read_class_body(r).map_err(|e| e.within(format_args!("class {i} (`{name}`)")))?;
+    let name = r
+        .string("a class name")
+        .map_err(|e| e.within(format_args!("class {i}")))?;
+    let mut class = read_class_body(r)
+        .map_err(|e| e.within(format_args!("class {i} (`{}`)", name.escape_debug())))?;
     class.name = name;
     Ok(class)
 }
@@ -120,20 +150,33 @@ fn read_class_body(r: &mut Reader) -> Result<ClassDef, LoadError> {
     let fields = read_table(r, "fields", MIN_FIELD, |r, j| {
         read_field(r).map_err(|e| e.within(format_args!("field {j}")))
     })?;
-    Ok(ClassDef { name: String::new(), superclass, fields })
+    Ok(ClassDef {
+        name: String::new(),
+        superclass,
+        fields,
+    })
 }
 
 fn read_field(r: &mut Reader) -> Result<FieldDef, LoadError> {
-    Ok(FieldDef { name: r.string("a field name")?, ty: r.value_type("a field type")? })
+    Ok(FieldDef {
+        name: r.string("a field name")?,
+        ty: r.value_type("a field type")?,
+    })
 }
 
 fn read_static(r: &mut Reader) -> Result<StaticDef, LoadError> {
-    Ok(StaticDef { name: r.string("a static name")?, ty: r.value_type("a static type")? })
+    Ok(StaticDef {
+        name: r.string("a static name")?,
+        ty: r.value_type("a static type")?,
+    })
 }
 
 fn read_function(r: &mut Reader, i: usize) -> Result<Function, LoadError> {
-    let name = r.string("a function name").map_err(|e| e.within(format_args!("function {i}")))?;
-    let mut function = read_function_body(r).map_err(|e| e.within(format_args!("function {i} (`{name}`)")))?;
+    let name = r
+        .string("a function name")
+        .map_err(|e| e.within(format_args!("function {i}")))?;
+    let mut function = read_function_body(r)
+        .map_err(|e| e.within(format_args!("function {i} (`{}`)", name.escape_debug())))?;
     function.name = name;
     Ok(function)
 }
@@ -146,12 +189,16 @@ fn read_function_body(r: &mut Reader) -> Result<Function, LoadError> {
     let max_stack = r.u16("max_stack")?;
     let names_at = r.offset();
     let local_names = read_table(r, "local names", MIN_STRING, |r, j| {
-        r.string("a local name").map_err(|e| e.within(format_args!("local name {j}")))
+        r.string("a local name")
+            .map_err(|e| e.within(format_args!("local name {j}")))
     })?;
     if !local_names.is_empty() && local_names.len() != usize::from(locals) {
         return Err(LoadError::new(
             names_at,
-            format!("{} local names for {locals} locals (there must be none or one per local)", local_names.len()),
+            format!(
+                "{} local names for {locals} locals (there must be none or one per local)",
+                local_names.len()
+            ),
         ));
     }
     let code = read_table(r, "instructions", MIN_INSTRUCTION, |r, pc| {
@@ -163,11 +210,24 @@ fn read_function_body(r: &mut Reader) -> Result<Function, LoadError> {
     let lines = read_table(r, "line entries", LINE_LEN, |r, j| {
         read_line_entry(r).map_err(|e| e.within(format_args!("line entry {j}")))
     })?;
-    Ok(Function { name: String::new(), params, locals, returns_value, max_stack, local_names, code, handlers, lines })
+    Ok(Function {
+        name: String::new(),
+        params,
+        locals,
+        returns_value,
+        max_stack,
+        local_names,
+        code,
+        handlers,
+        lines,
+    })
 }
 
 fn read_line_entry(r: &mut Reader) -> Result<LineEntry, LoadError> {
-    Ok(LineEntry { pc: r.u32("a line entry's pc")?, line: r.u32("a line number")? })
+    Ok(LineEntry {
+        pc: r.u32("a line entry's pc")?,
+        line: r.u32("a line number")?,
+    })
 }
 
 fn read_handler(r: &mut Reader) -> Result<Handler, LoadError> {
@@ -183,7 +243,8 @@ fn read_handler(r: &mut Reader) -> Result<Handler, LoadError> {
 fn read_instruction(r: &mut Reader) -> Result<Instruction, LoadError> {
     let at = r.offset();
     let opcode = r.u8("an opcode")?;
-    let info = op_info(opcode).ok_or_else(|| LoadError::new(at, format!("unknown opcode 0x{opcode:02X}")))?;
+    let info = op_info(opcode)
+        .ok_or_else(|| LoadError::new(at, format!("unknown opcode 0x{opcode:02X}")))?;
     let what = "an operand";
     let operand = match info.operand {
         OperandKind::None => Operand::None,
@@ -193,16 +254,28 @@ fn read_instruction(r: &mut Reader) -> Result<Instruction, LoadError> {
         OperandKind::Target => Operand::Target(Target(r.u32(what)?)),
         OperandKind::Func => Operand::Func(FuncIdx(r.u32(what)?)),
         OperandKind::Class => Operand::Class(ClassIdx(r.u32(what)?)),
-        OperandKind::Field => Operand::Field(FieldRef { class: r.u16(what)?, field: r.u16(what)? }),
+        OperandKind::Field => Operand::Field(FieldRef {
+            class: r.u16(what)?,
+            field: r.u16(what)?,
+        }),
         OperandKind::Static => Operand::Static(StaticIdx(r.u32(what)?)),
         OperandKind::Native => Operand::Native(NativeIdx(r.u32(what)?)),
         OperandKind::Type => Operand::Type(r.value_type("a type operand")?),
-        OperandKind::Inc => Operand::Inc(IncOperand { local: Local(r.u16(what)?), delta: r.i16(what)? }),
+        OperandKind::Inc => Operand::Inc(IncOperand {
+            local: Local(r.u16(what)?),
+            delta: r.i16(what)?,
+        }),
     };
     // `op_info` and `from_parts` come from the same list in isa.rs, so this
     // only fails if that list contradicts itself.
     Instruction::from_parts(opcode, operand).ok_or_else(|| {
-        LoadError::new(at, format!("opcode 0x{opcode:02X} (`{}`) does not fit its operand", info.mnemonic))
+        LoadError::new(
+            at,
+            format!(
+                "opcode 0x{opcode:02X} (`{}`) does not fit its operand",
+                info.mnemonic
+            ),
+        )
     })
 }
 
@@ -266,7 +339,10 @@ mod tests {
     #[test]
     fn float_constants_keep_their_exact_bits() {
         let nan = f64::from_bits(0x7FF8_0000_DEAD_BEEF);
-        let module = Module { constants: vec![Constant::Float(nan), Constant::Float(-0.0)], ..Module::default() };
+        let module = Module {
+            constants: vec![Constant::Float(nan), Constant::Float(-0.0)],
+            ..Module::default()
+        };
         let decoded = decode(&encode(&module)).unwrap();
         let bits: Vec<u64> = decoded
             .constants
@@ -282,8 +358,14 @@ mod tests {
     #[test]
     fn the_offsets_of_tiny_are_as_documented() {
         let bytes = tiny(vec![Instruction::Nop, Instruction::Return]);
-        assert_eq!(&bytes[SOURCE_BYTES - 4..SOURCE_BYTES + 1], &[1, 0, 0, 0, b't']);
-        assert_eq!(&bytes[FIRST_OPCODE - 4..FIRST_OPCODE + 2], &[2, 0, 0, 0, 0x00, 0x4A]);
+        assert_eq!(
+            &bytes[SOURCE_BYTES - 4..SOURCE_BYTES + 1],
+            &[1, 0, 0, 0, b't']
+        );
+        assert_eq!(
+            &bytes[FIRST_OPCODE - 4..FIRST_OPCODE + 2],
+            &[2, 0, 0, 0, 0x00, 0x4A]
+        );
         assert_eq!(bytes.len(), FIRST_OPCODE + 2 + 8);
     }
 
@@ -293,10 +375,19 @@ mod tests {
         bytes[..4].copy_from_slice(b"GVM\x01");
         let e = error(&bytes);
         assert_eq!(e.offset, 0);
-        assert_eq!(e.message, "not a greenvm module: bad magic number 47 56 4D 01 (expected 7F 47 42 43)");
-        assert_eq!(error(b"hi").message, "not a greenvm module: bad magic number 68 69 (expected 7F 47 42 43)");
+        assert_eq!(
+            e.message,
+            "not a greenvm module: bad magic number 47 56 4D 01 (expected 7F 47 42 43)"
+        );
+        assert_eq!(
+            error(b"hi").message,
+            "not a greenvm module: bad magic number 68 69 (expected 7F 47 42 43)"
+        );
         let e = error(b"\x7fG");
-        assert_eq!((e.offset, e.message.as_str()), (2, "unexpected end of file while reading the magic number"));
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (2, "unexpected end of file while reading the magic number")
+        );
         assert_eq!(error(b"").offset, 0);
     }
 
@@ -305,7 +396,10 @@ mod tests {
         let mut bytes = tiny(vec![]);
         bytes[4] = 2;
         let e = error(&bytes);
-        assert_eq!(e.to_string(), "byte offset 4: error: unsupported format version 2 (this loader reads version 1)");
+        assert_eq!(
+            e.to_string(),
+            "byte offset 4: error: unsupported format version 2 (this loader reads version 1)"
+        );
     }
 
     #[test]
@@ -314,7 +408,10 @@ mod tests {
         bytes[FIRST_OPCODE + 1] = 0xEE;
         let e = error(&bytes);
         assert_eq!(e.offset, FIRST_OPCODE + 1);
-        assert_eq!(e.message, "unknown opcode 0xEE in instruction 1 in function 0 (`f`)");
+        assert_eq!(
+            e.message,
+            "unknown opcode 0xEE in instruction 1 in function 0 (`f`)"
+        );
     }
 
     #[test]
@@ -322,7 +419,10 @@ mod tests {
         let mut bytes = tiny(vec![]);
         bytes[SOURCE_BYTES] = 0xFF;
         let e = error(&bytes);
-        assert_eq!((e.offset, e.message.as_str()), (SOURCE_BYTES, "invalid UTF-8 in the source name"));
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (SOURCE_BYTES, "invalid UTF-8 in the source name")
+        );
     }
 
     #[test]
@@ -374,16 +474,27 @@ mod tests {
         bytes[RETURNS_VALUE] = 2;
         let e = error(&bytes);
         assert_eq!(e.offset, RETURNS_VALUE);
-        assert_eq!(e.message, "invalid bool byte 2 in returns_value (must be 0 or 1) in function 0 (`f`)");
+        assert_eq!(
+            e.message,
+            "invalid bool byte 2 in returns_value (must be 0 or 1) in function 0 (`f`)"
+        );
 
         let mut bytes = tiny(vec![Instruction::NewArray(ValueType::Float)]);
         bytes[FIRST_OPCODE + 1] = 3;
         let e = error(&bytes);
         assert_eq!(e.offset, FIRST_OPCODE + 1);
-        assert!(e.message.starts_with("invalid type byte 3 in a type operand"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("invalid type byte 3 in a type operand"),
+            "{}",
+            e.message
+        );
 
         let module = Module {
-            statics: vec![StaticDef { name: "s".into(), ty: ValueType::Int }],
+            statics: vec![StaticDef {
+                name: "s".into(),
+                ty: ValueType::Int,
+            }],
             ..Module::default()
         };
         let mut bytes = encode(&module);
@@ -396,12 +507,18 @@ mod tests {
 
     #[test]
     fn unknown_constant_tag() {
-        let mut bytes = encode(&Module { constants: vec![Constant::Int(1)], ..Module::default() });
+        let mut bytes = encode(&Module {
+            constants: vec![Constant::Int(1)],
+            ..Module::default()
+        });
         let tag = 6 + 4 + 4;
         bytes[tag] = 3;
         let e = error(&bytes);
         assert_eq!(e.offset, tag);
-        assert_eq!(e.message, "unknown constant tag 3 (must be 0 int, 1 float or 2 string) in constant 0");
+        assert_eq!(
+            e.message,
+            "unknown constant tag 3 (must be 0 int, 1 float or 2 string) in constant 0"
+        );
     }
 
     #[test]
@@ -413,12 +530,33 @@ mod tests {
     }
 
     #[test]
+    fn names_in_messages_are_escaped() {
+        let mut module = full_module();
+        module.functions[1].name = "evil\u{1b}[2J".into();
+        module.functions[1].returns_value = false;
+        let mut bytes = encode(&module);
+        let at = bytes.windows(4).position(|w| w == b"[2J\x00").unwrap() + 7;
+        assert_eq!(bytes[at], 0); // returns_value
+        bytes[at] = 7;
+        let e = error(&bytes);
+        assert_eq!(e.offset, at);
+        assert!(
+            e.message.ends_with("in function 1 (`evil\\u{1b}[2J`)"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
     fn trailing_bytes() {
         let mut bytes = tiny(vec![]);
         let end = bytes.len();
         bytes.extend_from_slice(&[0, 0, 0]);
         let e = error(&bytes);
-        assert_eq!((e.offset, e.message.as_str()), (end, "3 trailing bytes after the last section"));
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (end, "3 trailing bytes after the last section")
+        );
     }
 
     #[test]
@@ -430,6 +568,9 @@ mod tests {
         bytes[at] = 0xC0;
         let e = error(&bytes);
         assert_eq!(e.offset, at);
-        assert_eq!(e.message, "invalid UTF-8 in a field name in field 2 in class 1 (`Node`)");
+        assert_eq!(
+            e.message,
+            "invalid UTF-8 in a field name in field 2 in class 1 (`Node`)"
+        );
     }
 }

@@ -133,7 +133,10 @@ mod tests {
 
     #[test]
     fn empty_module_is_header_and_zero_counts() {
-        let bytes = encode(&Module { source_name: "a".into(), ..Module::default() });
+        let bytes = encode(&Module {
+            source_name: "a".into(),
+            ..Module::default()
+        });
         #[rustfmt::skip]
         let expected: &[u8] = &[
             0x7F, b'G', b'B', b'C', 1, 0, // magic, version
@@ -156,7 +159,13 @@ mod tests {
             returns_value: true,
             max_stack: 3,
             local_names: vec![],
-            code: vec![Instruction::IInc(IncOperand { local: Local(1), delta: -2 }), Instruction::Return],
+            code: vec![
+                Instruction::IInc(IncOperand {
+                    local: Local(1),
+                    delta: -2,
+                }),
+                Instruction::Return,
+            ],
             handlers: vec![],
             lines: vec![LineEntry { pc: 0, line: 7 }],
         };
@@ -183,7 +192,12 @@ mod tests {
         for insn in sample {
             let mut w = Writer::new();
             write_instruction(&mut w, &insn);
-            assert_eq!(w.finish().len(), 1 + insn.info().operand.encoded_len(), "{}", insn.mnemonic());
+            assert_eq!(
+                w.finish().len(),
+                1 + insn.info().operand.encoded_len(),
+                "{}",
+                insn.mnemonic()
+            );
         }
     }
 }

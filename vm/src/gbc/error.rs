@@ -20,7 +20,10 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn new(offset: usize, message: impl Into<String>) -> LoadError {
-        LoadError { offset, message: message.into() }
+        LoadError {
+            offset,
+            message: message.into(),
+        }
     }
 
     /// Appends the place in the module the error was found in, innermost
@@ -47,7 +50,9 @@ mod tests {
 
     #[test]
     fn display_prefixes_the_offset() {
-        let e = LoadError::new(123, "unknown opcode 0xEE").within("instruction 4").within("function 1 (`main`)");
+        let e = LoadError::new(123, "unknown opcode 0xEE")
+            .within("instruction 4")
+            .within("function 1 (`main`)");
         assert_eq!(
             e.to_string(),
             "byte offset 123: error: unknown opcode 0xEE in instruction 4 in function 1 (`main`)"

@@ -91,7 +91,10 @@ impl<'a> Reader<'a> {
         match self.u8(what)? {
             0 => Ok(false),
             1 => Ok(true),
-            b => Err(LoadError::new(at, format!("invalid bool byte {b} in {what} (must be 0 or 1)"))),
+            b => Err(LoadError::new(
+                at,
+                format!("invalid bool byte {b} in {what} (must be 0 or 1)"),
+            )),
         }
     }
 
@@ -100,7 +103,10 @@ impl<'a> Reader<'a> {
         let at = self.pos;
         let b = self.u8(what)?;
         ValueType::from_u8(b).ok_or_else(|| {
-            LoadError::new(at, format!("invalid type byte {b} in {what} (must be 0 int, 1 float or 2 ref)"))
+            LoadError::new(
+                at,
+                format!("invalid type byte {b} in {what} (must be 0 int, 1 float or 2 ref)"),
+            )
         })
     }
 
@@ -113,7 +119,10 @@ impl<'a> Reader<'a> {
         let bytes = self.take(len as usize, what)?;
         match std::str::from_utf8(bytes) {
             Ok(s) => Ok(s.to_owned()),
-            Err(e) => Err(LoadError::new(start + e.valid_up_to(), format!("invalid UTF-8 in {what}"))),
+            Err(e) => Err(LoadError::new(
+                start + e.valid_up_to(),
+                format!("invalid UTF-8 in {what}"),
+            )),
         }
     }
 
@@ -140,7 +149,10 @@ impl<'a> Reader<'a> {
     pub fn finish(&self) -> Result<(), LoadError> {
         match self.remaining() {
             0 => Ok(()),
-            n => Err(LoadError::new(self.pos, format!("{n} trailing bytes after the last section"))),
+            n => Err(LoadError::new(
+                self.pos,
+                format!("{n} trailing bytes after the last section"),
+            )),
         }
     }
 }
@@ -155,7 +167,10 @@ mod tests {
         assert_eq!(r.u16("x").unwrap(), 0x1234);
         let e = r.u16("the answer").unwrap_err();
         assert_eq!(e.offset, 2);
-        assert_eq!(e.message, "unexpected end of file while reading the answer (needs 2 bytes, 1 left)");
+        assert_eq!(
+            e.message,
+            "unexpected end of file while reading the answer (needs 2 bytes, 1 left)"
+        );
         assert_eq!(r.u8("y").unwrap(), 0xFF);
         assert!(r.finish().is_ok());
     }
@@ -170,7 +185,10 @@ mod tests {
 
         let mut r = Reader::new(&[3, 0, 0, 0, b'a', 0xC3, 0x28]);
         let e = r.string("a name").unwrap_err();
-        assert_eq!((e.offset, e.message.as_str()), (5, "invalid UTF-8 in a name"));
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (5, "invalid UTF-8 in a name")
+        );
     }
 
     #[test]

@@ -3,10 +3,12 @@
 
 use crate::builtin::{ARITHMETIC_EXCEPTION, EXCEPTION};
 use crate::isa::{
-    ClassIdx, ConstIdx, FieldRef, FuncIdx, IncOperand, Instruction, Local, NativeIdx, Operand, OperandKind,
-    StaticIdx, Target, ValueType, OPCODES,
+    ClassIdx, ConstIdx, FieldRef, FuncIdx, IncOperand, Instruction, Local, NativeIdx, Operand,
+    OperandKind, StaticIdx, Target, ValueType, OPCODES,
 };
-use crate::module::{ClassDef, Constant, FieldDef, Function, Handler, LineEntry, Module, StaticDef};
+use crate::module::{
+    ClassDef, Constant, FieldDef, Function, Handler, LineEntry, Module, StaticDef,
+};
 
 /// One instruction per opcode, in opcode order, with operands whose bytes
 /// differ from each other (so a misplaced byte would show).
@@ -22,13 +24,20 @@ pub fn every_instruction() -> Vec<Instruction> {
                 OperandKind::Target => Operand::Target(Target(0x0102_0304)),
                 OperandKind::Func => Operand::Func(FuncIdx(1)),
                 OperandKind::Class => Operand::Class(ClassIdx(u32::MAX - 1)),
-                OperandKind::Field => Operand::Field(FieldRef { class: 0xABCD, field: 0x0102 }),
+                OperandKind::Field => Operand::Field(FieldRef {
+                    class: 0xABCD,
+                    field: 0x0102,
+                }),
                 OperandKind::Static => Operand::Static(StaticIdx(7)),
                 OperandKind::Native => Operand::Native(NativeIdx(3)),
                 OperandKind::Type => Operand::Type(ValueType::Ref),
-                OperandKind::Inc => Operand::Inc(IncOperand { local: Local(65535), delta: i16::MIN }),
+                OperandKind::Inc => Operand::Inc(IncOperand {
+                    local: Local(65535),
+                    delta: i16::MIN,
+                }),
             };
-            Instruction::from_parts(info.opcode, operand).expect("the sample operand fits its opcode")
+            Instruction::from_parts(info.opcode, operand)
+                .expect("the sample operand fits its opcode")
         })
         .collect()
 }
@@ -47,21 +56,44 @@ pub fn full_module() -> Module {
             Constant::Str("héllo, wörld 😀\n".into()),
         ],
         classes: vec![
-            ClassDef { name: "Empty".into(), superclass: None, fields: vec![] },
+            ClassDef {
+                name: "Empty".into(),
+                superclass: None,
+                fields: vec![],
+            },
             ClassDef {
                 name: "Node".into(),
                 superclass: None,
                 fields: vec![
-                    FieldDef { name: "value".into(), ty: ValueType::Int },
-                    FieldDef { name: "weight".into(), ty: ValueType::Float },
-                    FieldDef { name: "next".into(), ty: ValueType::Ref },
+                    FieldDef {
+                        name: "value".into(),
+                        ty: ValueType::Int,
+                    },
+                    FieldDef {
+                        name: "weight".into(),
+                        ty: ValueType::Float,
+                    },
+                    FieldDef {
+                        name: "next".into(),
+                        ty: ValueType::Ref,
+                    },
                 ],
             },
-            ClassDef { name: "BadInput".into(), superclass: Some(EXCEPTION), fields: vec![] },
+            ClassDef {
+                name: "BadInput".into(),
+                superclass: Some(EXCEPTION),
+                fields: vec![],
+            },
         ],
         statics: vec![
-            StaticDef { name: "counter".into(), ty: ValueType::Int },
-            StaticDef { name: "head".into(), ty: ValueType::Ref },
+            StaticDef {
+                name: "counter".into(),
+                ty: ValueType::Int,
+            },
+            StaticDef {
+                name: "head".into(),
+                ty: ValueType::Ref,
+            },
         ],
         natives: vec!["println".into(), "nanoTime".into()],
         functions: vec![
@@ -74,11 +106,30 @@ pub fn full_module() -> Module {
                 local_names: vec!["args".into(), "i".into(), "e".into()],
                 code: every_instruction(),
                 handlers: vec![
-                    Handler { start: 0, end: 5, handler: 9, class: Some(ARITHMETIC_EXCEPTION) },
-                    Handler { start: 1, end: 2, handler: 3, class: Some(Module::user_class_idx(2)) },
-                    Handler { start: 0, end: 40, handler: 50, class: None },
+                    Handler {
+                        start: 0,
+                        end: 5,
+                        handler: 9,
+                        class: Some(ARITHMETIC_EXCEPTION),
+                    },
+                    Handler {
+                        start: 1,
+                        end: 2,
+                        handler: 3,
+                        class: Some(Module::user_class_idx(2)),
+                    },
+                    Handler {
+                        start: 0,
+                        end: 40,
+                        handler: 50,
+                        class: None,
+                    },
                 ],
-                lines: vec![LineEntry { pc: 0, line: 3 }, LineEntry { pc: 4, line: 4 }, LineEntry { pc: 9, line: 12 }],
+                lines: vec![
+                    LineEntry { pc: 0, line: 3 },
+                    LineEntry { pc: 4, line: 4 },
+                    LineEntry { pc: 9, line: 12 },
+                ],
             },
             Function {
                 name: "answer".into(),
