@@ -67,4 +67,26 @@ mod tests {
         assert!(!is_gbc(b".func main()\n"));
         assert!(!is_gbc(b""));
     }
+
+    #[test]
+    fn docs_agree_with_the_constants() {
+        let doc = include_str!("../../../docs/module-format.md");
+        let magic: Vec<String> = MAGIC.iter().map(|b| format!("{b:02X}")).collect();
+        assert!(doc.contains(&format!("magic: `{}`", magic.join(" "))));
+        assert!(doc.contains(&format!("format version, `u16` = `{FORMAT_VERSION}`")));
+        assert!(doc.contains(&format!("`0x{NO_CLASS:08X}`")));
+        for (entry, size) in [
+            ("constant", MIN_CONSTANT),
+            ("class", MIN_CLASS),
+            ("field, static", MIN_FIELD),
+            ("native, local name", MIN_NATIVE),
+            ("function", MIN_FUNCTION),
+            ("instruction", MIN_INSTRUCTION),
+            ("exception handler", HANDLER_LEN),
+            ("line entry", LINE_LEN),
+        ] {
+            assert!(doc.contains(&format!("| {entry} | {size}")), "docs: smallest size of {entry}");
+        }
+        assert_eq!((MIN_FIELD, MIN_STRING), (MIN_STATIC, MIN_NATIVE));
+    }
 }
