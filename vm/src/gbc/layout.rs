@@ -85,7 +85,10 @@ mod tests {
             ("exception handler", HANDLER_LEN),
             ("line entry", LINE_LEN),
         ] {
-            assert!(doc.contains(&format!("| {entry} | {size}")), "docs: smallest size of {entry}");
+            assert!(
+                doc.contains(&format!("| {entry} | {size}")),
+                "docs: smallest size of {entry}"
+            );
         }
         assert_eq!((MIN_FIELD, MIN_STRING), (MIN_STATIC, MIN_NATIVE));
     }

@@ -27,6 +27,8 @@ mod reader;
 mod writer;
 
 #[cfg(test)]
+mod program_tests;
+#[cfg(test)]
 mod robustness_tests;
 #[cfg(test)]
 mod sample;
