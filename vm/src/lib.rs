@@ -8,6 +8,5 @@ pub mod disasm;
 pub mod gbc;
 pub mod isa;
 pub mod loader;
-pub mod loader;
 pub mod module;
 pub mod verifier;
