@@ -1,0 +1,131 @@
+//! The one place a corosensei coroutine is made `Send`: [`ThreadCoroutine`], the native
+//! half of a green thread's run segment.
+//!
+//! A segment starts when a worker runs a thread that has no suspended coroutine: the job is
+//! moved onto a fresh coroutine on a pooled stack. It ends either when `Job::run` returns
+//! (the coroutine completes, its stack goes back to the pool, and the job and its `Step`
+//! come back as [`Finished`]) or when the job blocks inside `Context` (the coroutine
+//! suspends, keeping its stack, and yields [`Suspended`]).
+//!
+//! Panics in the job are caught inside the coroutine, logged, and reported as an exit
+//! without a job; they never unwind into the worker.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+
+use crate::context::Context;
+use crate::job::{Job, Step};
+use crate::thread::ThreadRef;
+use crate::worker::Worker;
+
+/// What a worker passes into a coroutine on every resume: itself. Code in the coroutine
+/// must use this (via `Context`) rather than anything cached from before a suspension.
+pub(crate) struct Resume {
+    pub(crate) worker: *const Worker,
+}
+
+/// What a coroutine yields when its job blocks inside `Context`: why (never `Step::Exit`),
+/// and a handle to its thread so the worker can park or requeue it.
+pub(crate) struct Suspended {
+    pub(crate) thread: ThreadRef,
+    pub(crate) step: Step,
+}
+
+/// What a coroutine returns when `Job::run` returns: the thread, the job (`None` if it
+/// panicked) and its step.
+pub(crate) struct Finished {
+    pub(crate) thread: ThreadRef,
+    pub(crate) job: Option<Box<dyn Job>>,
+    pub(crate) step: Step,
+}
+
+/// How a run segment ended.
+pub(crate) enum Segment {
+    /// The job blocked inside `Context`; the coroutine keeps its stack.
+    Suspended(ThreadCoroutine, Suspended),
+    /// `Job::run` returned; here is its stack back, for the pool.
+    Finished(DefaultStack, Finished),
+}
+
+pub(crate) type ThreadYielder = Yielder<Resume, Suspended>;
+
+/// A green thread's coroutine, movable between workers.
+pub(crate) struct ThreadCoroutine(Coroutine<Resume, Suspended, Finished, DefaultStack>);
+
+// SAFETY: `Coroutine` is `!Send` because code on its stack could hold thread-affine data
+// across a suspension and then observe it on another OS thread. greenvm upholds:
+// 1. Nothing thread-local is cached across a suspension: each resume passes the resuming
+//    worker in (`Resume`), `Context` replaces its worker pointer with it, and runtime code on
+//    the coroutine reads thread-locals only through a non-inlined accessor, afresh.
+// 2. No lock guard or other `!Send` value of the runtime is held across `Yielder::suspend`
+//    (the only suspension points are in `Context`, which holds none). Jobs are `Send`.
+// 3. A coroutine is resumed by one worker at a time: it lives in its thread's continuation,
+//    which only the holder of the run token may take (see `thread_state`).
+unsafe impl Send for ThreadCoroutine {}
+
+impl ThreadCoroutine {
+    /// Prepare `job` to run on `stack`. Nothing runs until [`ThreadCoroutine::resume`].
+    pub(crate) fn start(
+        stack: DefaultStack,
+        job: Box<dyn Job>,
+        thread: ThreadRef,
+    ) -> ThreadCoroutine {
+        ThreadCoroutine(Coroutine::with_stack(
+            stack,
+            move |yielder: &ThreadYielder, first: Resume| {
+                let mut job = job;
+                let mut cx = Context::new(thread, first.worker, yielder);
+                let result = catch_unwind(AssertUnwindSafe(|| job.run(&mut cx)));
+                let thread = cx.into_thread();
+                match result {
+                    Ok(step) => Finished {
+                        thread,
+                        job: Some(job),
+                        step,
+                    },
+                    Err(payload) => {
+                        log::error!(
+                            "green thread {} panicked: {}",
+                            thread.id(),
+                            panic_message(&*payload)
+                        );
+                        // The job may be half-updated; drop it here, and survive its destructor too.
+                        if catch_unwind(AssertUnwindSafe(move || drop(job))).is_err() {
+                            log::error!(
+                                "green thread {}: dropping the panicked job panicked too",
+                                thread.id()
+                            );
+                        }
+                        Finished {
+                            thread,
+                            job: None,
+                            step: Step::Exit,
+                        }
+                    }
+                }
+            },
+        ))
+    }
+
+    /// Run the coroutine on `worker` until it suspends or finishes.
+    pub(crate) fn resume(mut self, worker: &Worker) -> Segment {
+        match self.0.resume(Resume { worker }) {
+            CoroutineResult::Yield(suspended) => Segment::Suspended(self, suspended),
+            CoroutineResult::Return(finished) => Segment::Finished(self.0.into_stack(), finished),
+        }
+    }
+}
+
+/// The text of a panic payload, when it has one.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(non-string panic payload)"
+    }
+}

@@ -1,0 +1,176 @@
+//! The state all workers of one run share, and the operations that need nothing else:
+//! creating threads, waking them from outside a worker, counting live threads, finishing.
+//!
+//! Who writes what:
+//! - `injector`: any worker or OS thread pushes; workers take.
+//! - `stealers`: each is the steal end of one worker's local deque.
+//! - `live_non_daemon`: +1 at spawn of a non-daemon thread, -1 at its exit; the exit that
+//!   reaches 0 finishes the run as `Completed` (Java's exit rule).
+//! - `outcome`: set once, by that exit or by the worker that finds every worker asleep and
+//!   nothing runnable (`Deadlock`); after that every worker leaves its loop.
+
+use std::ptr;
+use std::sync::atomic::{
+    AtomicU64, AtomicU8, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
+};
+use std::sync::Arc;
+
+use crossbeam_deque::{Injector, Stealer};
+use crossbeam_utils::sync::Unparker;
+
+use crate::config::{Config, Victim, MIN_STACK_SIZE};
+use crate::event::{Event, EventSink, WakeSource, NO_WORKER};
+use crate::idle::Idle;
+use crate::job::Job;
+use crate::policy::Policy;
+use crate::runtime::Outcome;
+use crate::stack_pool::SharedStacks;
+use crate::thread::{SpawnOptions, ThreadRef};
+use crate::timer::Timers;
+use crate::worker;
+
+const RUNNING: u8 = 0;
+const COMPLETED: u8 = 1;
+const DEADLOCK: u8 = 2;
+
+pub(crate) struct Shared {
+    pub(crate) workers: usize,
+    pub(crate) policy: Arc<dyn Policy>,
+    pub(crate) victim: Victim,
+    pub(crate) injector: Injector<ThreadRef>,
+    pub(crate) stealers: Box<[Stealer<ThreadRef>]>,
+    pub(crate) idle: Idle,
+    pub(crate) timers: Timers,
+    pub(crate) stacks: SharedStacks,
+    pub(crate) seed: u64,
+    events: Option<Arc<dyn EventSink>>,
+    next_id: AtomicU64,
+    live_non_daemon: AtomicUsize,
+    outcome: AtomicU8,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        config: &Config,
+        policy: Arc<dyn Policy>,
+        stealers: Vec<Stealer<ThreadRef>>,
+        unparkers: Vec<Unparker>,
+    ) -> Shared {
+        let workers = stealers.len();
+        Shared {
+            workers,
+            policy,
+            victim: config.policy.victim,
+            injector: Injector::new(),
+            stealers: stealers.into_boxed_slice(),
+            idle: Idle::new(unparkers),
+            timers: Timers::new(),
+            stacks: SharedStacks::new(config.stack_size.max(MIN_STACK_SIZE), workers),
+            seed: config.seed,
+            events: config.events.clone(),
+            next_id: AtomicU64::new(1),
+            live_non_daemon: AtomicUsize::new(0),
+            outcome: AtomicU8::new(RUNNING),
+        }
+    }
+
+    /// Report an event, building it only if a sink listens.
+    #[inline(always)]
+    pub(crate) fn emit(&self, worker: usize, event: impl FnOnce() -> Event) {
+        if let Some(sink) = &self.events {
+            sink.event(worker, event());
+        }
+    }
+
+    /// A new thread in state `Queued`; the caller pushes it on a queue.
+    pub(crate) fn new_thread(
+        self: &Arc<Self>,
+        job: Box<dyn Job>,
+        options: SpawnOptions,
+    ) -> ThreadRef {
+        if !options.daemon {
+            self.live_non_daemon.fetch_add(1, AcqRel);
+        }
+        let id = self.next_id.fetch_add(1, Relaxed);
+        ThreadRef::new(id, job, options, self.clone())
+    }
+
+    /// How many threads were spawned so far.
+    pub(crate) fn threads_spawned(&self) -> u64 {
+        self.next_id.load(Relaxed) - 1
+    }
+
+    /// `thread` was just unparked by whoever runs on this OS thread: onto the current
+    /// worker's queue if this OS thread is one of our workers, else onto the injector.
+    pub(crate) fn schedule_woken(&self, thread: ThreadRef) {
+        // SAFETY: a non-null pointer means this OS thread is inside `Worker::run` of that
+        // worker (it clears the pointer before returning), so the worker is alive.
+        match unsafe { worker::current().as_ref() } {
+            Some(worker) if ptr::eq(worker.shared(), self) => worker.schedule_woken(thread),
+            _ => {
+                self.emit(NO_WORKER, || Event::Wake {
+                    thread: thread.id(),
+                    worker: NO_WORKER,
+                    source: WakeSource::Unpark,
+                });
+                self.push_global(thread);
+            }
+        }
+    }
+
+    /// Queue a runnable thread where every worker can take it, waking one if needed. After
+    /// the run has finished the thread is dropped instead (nobody would ever run it).
+    pub(crate) fn push_global(&self, thread: ThreadRef) {
+        if self.is_finished() {
+            return;
+        }
+        self.injector.push(thread);
+        self.idle.notify_one();
+    }
+
+    /// `thread` has exited. The last non-daemon thread to exit completes the run.
+    pub(crate) fn thread_exited(&self, thread: &ThreadRef) {
+        if !thread.is_daemon() && self.live_non_daemon.fetch_sub(1, AcqRel) == 1 {
+            self.finish(Outcome::Completed);
+        }
+    }
+
+    /// Whether threads are runnable somewhere other workers can see (injector or a deque).
+    pub(crate) fn any_queued(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// The deadlock verdict, asked when every worker is asleep: nothing queued, no timer
+    /// that can still fire, yet live non-daemon threads remain (so they are all parked).
+    pub(crate) fn nothing_can_run(&self) -> bool {
+        self.live_non_daemon.load(Acquire) > 0 && !self.any_queued() && !self.timers.any_live()
+    }
+
+    /// End the run (first caller wins) and wake every worker so it leaves its loop.
+    pub(crate) fn finish(&self, outcome: Outcome) {
+        let code = match outcome {
+            Outcome::Completed => COMPLETED,
+            Outcome::Deadlock => DEADLOCK,
+        };
+        if self
+            .outcome
+            .compare_exchange(RUNNING, code, AcqRel, Acquire)
+            .is_ok()
+        {
+            self.idle.notify_all();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_finished(&self) -> bool {
+        self.outcome.load(Relaxed) != RUNNING
+    }
+
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        match self.outcome.load(Acquire) {
+            COMPLETED => Some(Outcome::Completed),
+            DEADLOCK => Some(Outcome::Deadlock),
+            _ => None,
+        }
+    }
+}

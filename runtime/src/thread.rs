@@ -1,0 +1,158 @@
+//! [`ThreadRef`]: the cheap, cloneable, `Send + Sync` handle to a green thread, and the
+//! cell behind it (about 120 bytes including the `Arc` header; pinned by a test).
+//!
+//! Invariants:
+//! - `continuation` is read and written only by the holder of the run token (see
+//!   `thread_state`): the `Running` worker, or whoever just moved the thread to `Queued`
+//!   and has not yet pushed it on a queue. Queue push/pop and the `AcqRel` state
+//!   transitions order those accesses.
+//! - A `ThreadRef` keeps its runtime's shared state alive, so `unpark` works from anywhere;
+//!   after the runtime has finished, `unpark` is a no-op.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::coroutine::ThreadCoroutine;
+use crate::job::Job;
+use crate::shared::Shared;
+use crate::thread_state::{StateCell, ThreadState};
+
+/// How to spawn a thread.
+#[derive(Clone, Debug, Default)]
+pub struct SpawnOptions {
+    /// Daemon threads do not keep the runtime alive (Java's rule).
+    pub daemon: bool,
+    /// A name for traces and debugging.
+    pub name: Option<String>,
+}
+
+/// What runs next time a thread is scheduled.
+pub(crate) enum Continuation {
+    /// Not running: the next run calls `Job::run` on a fresh coroutine.
+    Job(Box<dyn Job>),
+    /// Suspended inside `Context::{yield_now, park, ...}`: resume this coroutine (it keeps
+    /// its native stack while suspended).
+    Coroutine(ThreadCoroutine),
+}
+
+pub(crate) struct ThreadCell {
+    id: u64,
+    daemon: bool,
+    pub(crate) state: StateCell,
+    name: Option<Box<str>>,
+    pub(crate) shared: Arc<Shared>,
+    continuation: UnsafeCell<Option<Continuation>>,
+}
+
+// SAFETY: every field but `continuation` is `Sync`. `continuation` (which is `Send`) is only
+// accessed by the single holder of the run token, handed over with `AcqRel` state transitions
+// and queue operations (see the module header), so no two threads ever access it concurrently.
+unsafe impl Sync for ThreadCell {}
+
+/// A handle to a green thread. Clones share the thread; equality is identity.
+#[derive(Clone)]
+pub struct ThreadRef(pub(crate) Arc<ThreadCell>);
+
+impl ThreadRef {
+    pub(crate) fn new(
+        id: u64,
+        job: Box<dyn Job>,
+        options: SpawnOptions,
+        shared: Arc<Shared>,
+    ) -> ThreadRef {
+        ThreadRef(Arc::new(ThreadCell {
+            id,
+            daemon: options.daemon,
+            state: StateCell::new_queued(),
+            name: options.name.map(String::into_boxed_str),
+            shared,
+            continuation: UnsafeCell::new(Some(Continuation::Job(job))),
+        }))
+    }
+
+    /// The thread's id: unique within its runtime, assigned in spawn order from 1.
+    pub fn id(&self) -> u64 {
+        self.0.id
+    }
+
+    /// Whether this is a daemon thread.
+    pub fn is_daemon(&self) -> bool {
+        self.0.daemon
+    }
+
+    /// The name given at spawn, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    /// Where the thread is now (a snapshot; it may change at once).
+    pub fn state(&self) -> ThreadState {
+        self.0.state.get()
+    }
+
+    /// Make a parked thread runnable, or leave a permit so its next park returns at once
+    /// (Java `LockSupport.unpark`). Callable from any worker or OS thread. Inside a job,
+    /// `Context::unpark` is the same but skips a thread-local lookup.
+    pub fn unpark(&self) {
+        if self.0.state.unpark() {
+            self.0.shared.schedule_woken(self.clone());
+        }
+    }
+
+    /// Take the continuation out.
+    ///
+    /// # Safety
+    /// The caller holds the run token (see the module header).
+    pub(crate) unsafe fn take_continuation(&self) -> Option<Continuation> {
+        // SAFETY: the caller holds the run token, so nobody else touches the cell.
+        unsafe { (*self.0.continuation.get()).take() }
+    }
+
+    /// Put the continuation back before handing the run token on.
+    ///
+    /// # Safety
+    /// The caller holds the run token (see the module header).
+    pub(crate) unsafe fn put_continuation(&self, continuation: Continuation) {
+        // SAFETY: the caller holds the run token, so nobody else touches the cell.
+        unsafe { *self.0.continuation.get() = Some(continuation) }
+    }
+}
+
+impl PartialEq for ThreadRef {
+    fn eq(&self, other: &ThreadRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ThreadRef {}
+
+impl fmt::Debug for ThreadRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadRef")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("daemon", &self.is_daemon())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_cell_is_small() {
+        // The Arc allocation is two counters plus the cell; 1,000,000 parked threads must
+        // fit well under 1 KiB each including the vm's own state.
+        let bytes = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<ThreadCell>();
+        assert!(bytes <= 128, "thread cell grew to {bytes} bytes");
+    }
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ThreadRef>();
+    }
+}

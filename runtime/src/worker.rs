@@ -1,0 +1,521 @@
+//! A worker: one OS thread running green threads. Its loop, in order:
+//!
+//! 1. Its own work: the LIFO slot (at most `max_lifo_runs` times in a row), then the local
+//!    queue. Every 61st pick it first fires due timers and looks at the injector, so neither
+//!    starves behind a busy local queue.
+//! 2. No local work: search. Take from the injector; steal from other workers (victims in
+//!    random or round-robin order, one thread or half a queue as the policy says); fire due
+//!    timers. While other workers are awake, spin for a few microseconds repeating this.
+//! 3. Nothing anywhere: sleep (see `idle`) until woken for new work or the next timer.
+//!
+//! Running a thread: mark it `Running`, resume its suspended coroutine or start its job on
+//! a pooled stack, and when the segment ends act on its `Step`: requeue it (yield, preempt),
+//! park it (its timer armed after the park is published), or drop it (exit).
+//!
+//! Invariants: a thread is run only by the worker that popped it; the worker touches the
+//! thread's continuation only between popping it and publishing its next state. The
+//! worker's fields are single-threaded (`Cell`s) and are reached only through `&self`,
+//! both by the loop and by its coroutines (same OS thread), never across a suspension.
+
+use std::cell::{Cell, RefCell};
+use std::hint::spin_loop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{fence, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::Steal;
+use crossbeam_utils::sync::Parker;
+
+use crate::config::Victim;
+use crate::coroutine::{Finished, Segment, Suspended, ThreadCoroutine};
+use crate::event::{Event, WakeSource};
+use crate::idle::Registration;
+use crate::job::{Job, Step};
+use crate::queue::{Pushed, RunQueue};
+use crate::rng::Rng;
+use crate::runtime::Outcome;
+use crate::shared::Shared;
+use crate::stack_pool::StackPool;
+use crate::thread::{Continuation, SpawnOptions, ThreadRef};
+use crate::thread_state::ParkOutcome;
+
+/// Every this many picks, look at the injector and timers before the local queue.
+const FAIRNESS_TICKS: u32 = 61;
+/// How long an idle worker keeps searching before it sleeps (an OS wake costs ~25 µs).
+const SPIN_TIME: Duration = Duration::from_micros(40);
+/// `spin_loop` hints between two search rounds.
+const SPINS_PER_ROUND: u32 = 32;
+
+thread_local! {
+    /// The worker running on this OS thread (null outside `Worker::run`).
+    static CURRENT: Cell<*const Worker> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The worker running on this OS thread, or null. Read afresh on every call: not inlined,
+/// so no caller can hoist the thread-local's address across a coroutine suspension.
+#[inline(never)]
+pub(crate) fn current() -> *const Worker {
+    CURRENT.with(Cell::get)
+}
+
+/// Sets `CURRENT` for the duration of `Worker::run`.
+struct CurrentGuard(*const Worker);
+
+impl CurrentGuard {
+    fn enter(worker: &Worker) -> CurrentGuard {
+        CurrentGuard(CURRENT.with(|c| c.replace(worker)))
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+pub(crate) struct Worker {
+    index: usize,
+    shared: Arc<Shared>,
+    queue: RunQueue,
+    stacks: StackPool,
+    parker: Parker,
+    rng: Rng,
+    /// Picks so far (for the fairness check).
+    ticks: Cell<u32>,
+    /// Whether this worker is counted in `Idle::num_searching`.
+    searching: Cell<bool>,
+    /// Where the next round-robin search starts.
+    next_victim: Cell<usize>,
+    /// Scratch space for firing timers (kept to avoid allocating).
+    due: RefCell<Vec<(ThreadRef, u64)>>,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        index: usize,
+        shared: Arc<Shared>,
+        queue: RunQueue,
+        parker: Parker,
+    ) -> Worker {
+        let rng = Rng::new(shared.seed, index as u64);
+        Worker {
+            index,
+            queue,
+            stacks: StackPool::new(index),
+            parker,
+            rng,
+            ticks: Cell::new(0),
+            searching: Cell::new(false),
+            next_victim: Cell::new(index + 1),
+            due: RefCell::new(Vec::new()),
+            shared,
+        }
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Run green threads until the run finishes, then give back what this worker holds.
+    pub(crate) fn run(self) {
+        {
+            let _current = CurrentGuard::enter(&self);
+            while let Some(thread) = self.next_thread() {
+                self.run_thread(thread);
+            }
+        }
+        // Abandoned threads (daemons, or everything after a deadlock) are dropped here.
+        drop(self.queue.drain());
+        self.stacks.release(&self.shared.stacks);
+    }
+
+    // ----- Finding work -----
+
+    fn next_thread(&self) -> Option<ThreadRef> {
+        loop {
+            if self.shared.is_finished() {
+                return None;
+            }
+            // First, this worker's own work (with the periodic fairness check).
+            if let Some(thread) = self.next_local() {
+                return Some(self.found(thread));
+            }
+            // No local work: look elsewhere, spinning briefly while others are awake.
+            if let Some(thread) = self.search() {
+                return Some(self.found(thread));
+            }
+            // Nothing anywhere: sleep until there is work or a timer is due.
+            self.sleep();
+        }
+    }
+
+    fn next_local(&self) -> Option<ThreadRef> {
+        let tick = self.ticks.get().wrapping_add(1);
+        self.ticks.set(tick);
+        if tick % FAIRNESS_TICKS == 0 {
+            self.fire_due_timers();
+            if let Some(thread) = self.take_from_injector() {
+                return Some(thread);
+            }
+        }
+        self.queue.pop(&self.shared.injector)
+    }
+
+    fn search(&self) -> Option<ThreadRef> {
+        let mut spin_start = None;
+        loop {
+            if let Some(thread) = self.take_from_injector() {
+                return Some(thread);
+            }
+            if self.searching.get() || self.start_searching() {
+                if let Some(thread) = self.steal() {
+                    return Some(thread);
+                }
+            }
+            if self.fire_due_timers() > 0 {
+                match self.queue.pop(&self.shared.injector) {
+                    Some(thread) => return Some(thread),
+                    None => continue, // woken onto the injector (global placement)
+                }
+            }
+            if !self.keep_spinning(&mut spin_start) {
+                return None;
+            }
+            for _ in 0..SPINS_PER_ROUND {
+                spin_loop();
+            }
+        }
+    }
+
+    fn start_searching(&self) -> bool {
+        let started = self.shared.idle.try_start_searching();
+        self.searching.set(started);
+        started
+    }
+
+    /// Spin only as a searcher, only while some other worker is awake to produce work, and
+    /// only for `SPIN_TIME`.
+    fn keep_spinning(&self, started: &mut Option<Instant>) -> bool {
+        let others_awake = self.shared.idle.num_sleeping() + 1 < self.shared.workers;
+        if !self.searching.get() || !others_awake {
+            return false;
+        }
+        let now = Instant::now();
+        now.duration_since(*started.get_or_insert(now)) < SPIN_TIME
+    }
+
+    /// Leave the searching state on finding work. The last searcher to leave wakes another
+    /// worker if there is visibly more work, so a burst spreads over the sleeping workers.
+    fn found(&self, thread: ThreadRef) -> ThreadRef {
+        if self.searching.replace(false)
+            && self.shared.idle.stop_searching()
+            && (self.queue.waiting() > 0 || !self.shared.injector.is_empty())
+        {
+            self.shared.idle.notify_one();
+        }
+        thread
+    }
+
+    fn take_from_injector(&self) -> Option<ThreadRef> {
+        let injector = &self.shared.injector;
+        if injector.is_empty() {
+            return None;
+        }
+        loop {
+            match self.shared.policy.take_global(
+                injector,
+                self.queue.deque(),
+                self.queue.batch_limit(),
+            ) {
+                Steal::Success(thread) => return Some(thread),
+                Steal::Empty => return None,
+                Steal::Retry => spin_loop(),
+            }
+        }
+    }
+
+    fn steal(&self) -> Option<ThreadRef> {
+        let workers = self.shared.workers;
+        if workers < 2 {
+            return None;
+        }
+        let start = match self.shared.victim {
+            Victim::Random => self.rng.below(workers),
+            Victim::RoundRobin => {
+                let start = self.next_victim.get() % workers;
+                self.next_victim.set(start + 1);
+                start
+            }
+        };
+        (0..workers)
+            .map(|i| (start + i) % workers)
+            .filter(|&victim| victim != self.index)
+            .find_map(|victim| self.steal_from(victim))
+    }
+
+    fn steal_from(&self, victim: usize) -> Option<ThreadRef> {
+        let stealer = &self.shared.stealers[victim];
+        if stealer.is_empty() {
+            return None;
+        }
+        loop {
+            match self
+                .shared
+                .policy
+                .steal(stealer, self.queue.deque(), self.queue.batch_limit())
+            {
+                Steal::Success(thread) => {
+                    let count = 1 + self.queue.deque().len();
+                    self.shared.emit(self.index, || Event::Steal {
+                        thief: self.index,
+                        victim,
+                        count,
+                    });
+                    return Some(thread);
+                }
+                Steal::Empty => return None,
+                Steal::Retry => spin_loop(),
+            }
+        }
+    }
+
+    /// Wake the threads whose timers are due onto this worker. Returns how many woke.
+    fn fire_due_timers(&self) -> usize {
+        let timers = &self.shared.timers;
+        if !timers.any() {
+            return 0;
+        }
+        let now = Instant::now();
+        if !timers.is_due(now) {
+            return 0;
+        }
+        let mut due = self.due.borrow_mut();
+        timers.take_due(now, &mut due);
+        let mut woken = 0;
+        for (thread, generation) in due.drain(..) {
+            if thread.0.state.wake_timed(generation) {
+                self.shared.emit(self.index, || Event::Wake {
+                    thread: thread.id(),
+                    worker: self.index,
+                    source: WakeSource::Timer,
+                });
+                self.schedule_back(thread);
+                woken += 1;
+            }
+        }
+        woken
+    }
+
+    // ----- Sleeping -----
+
+    fn sleep(&self) {
+        let shared = &*self.shared;
+        if self.searching.replace(false) {
+            shared.idle.stop_searching();
+        }
+        let registration =
+            shared
+                .idle
+                .register_sleeper(self.index, shared.timers.next_deadline(), || {
+                    shared.nothing_can_run()
+                });
+        let deadline = match registration {
+            Registration::NothingCanRun => return shared.finish(Outcome::Deadlock),
+            Registration::Sleep { deadline } => deadline,
+        };
+        // Re-check after registering: a pusher that saw no sleeper woke nobody.
+        fence(SeqCst);
+        if !self.work_is_visible() && !shared.is_finished() {
+            shared.emit(self.index, || Event::WorkerPark { worker: self.index });
+            match deadline {
+                Some(deadline) => self.parker.park_deadline(deadline),
+                None => self.parker.park(),
+            }
+            shared.emit(self.index, || Event::WorkerUnpark { worker: self.index });
+        }
+        if shared.idle.unregister_sleeper(self.index, deadline) {
+            self.searching.set(true);
+        }
+    }
+
+    fn work_is_visible(&self) -> bool {
+        let timers = &self.shared.timers;
+        self.shared.any_queued() || (timers.any() && timers.is_due(Instant::now()))
+    }
+
+    // ----- Running a thread -----
+
+    fn run_thread(&self, thread: ThreadRef) {
+        thread.0.state.begin_run();
+        self.shared.emit(self.index, || Event::Run {
+            thread: thread.id(),
+            worker: self.index,
+        });
+        // SAFETY: `begin_run` made this worker the holder of the run token.
+        let continuation = unsafe { thread.take_continuation() };
+        let coroutine = match continuation.expect("a queued thread has a continuation") {
+            // The coroutine's `Context` holds its own handle to the thread.
+            Continuation::Coroutine(coroutine) => coroutine,
+            Continuation::Job(job) => match self.stacks.take(&self.shared.stacks) {
+                Some(stack) => ThreadCoroutine::start(stack, job, thread.clone()),
+                None => return self.retry_without_stack(thread, job),
+            },
+        };
+        drop(thread);
+        match coroutine.resume(self) {
+            Segment::Suspended(coroutine, Suspended { thread, step }) => {
+                self.after_run(thread, Continuation::Coroutine(coroutine), step)
+            }
+            Segment::Finished(stack, Finished { thread, job, step }) => {
+                self.stacks.put(&self.shared.stacks, stack);
+                match job {
+                    Some(job) => self.after_run(thread, Continuation::Job(job), step),
+                    None => self.exit(thread, None),
+                }
+            }
+        }
+    }
+
+    /// No native stack could be mapped: keep the thread runnable and try again later, from
+    /// the injector so any worker (perhaps one with a pooled stack) may take it.
+    fn retry_without_stack(&self, thread: ThreadRef, job: Box<dyn Job>) {
+        // SAFETY: this worker holds the run token until `requeue` below publishes the thread.
+        unsafe { thread.put_continuation(Continuation::Job(job)) };
+        thread.0.state.requeue();
+        self.shared.injector.push(thread);
+        std::thread::yield_now();
+    }
+
+    fn after_run(&self, thread: ThreadRef, continuation: Continuation, step: Step) {
+        let (id, worker) = (thread.id(), self.index);
+        match step {
+            Step::Exit => self.exit(thread, Some(continuation)),
+            Step::Yield => {
+                self.shared
+                    .emit(worker, || Event::Yield { thread: id, worker });
+                self.requeue(thread, continuation);
+            }
+            Step::Preempt => {
+                self.shared
+                    .emit(worker, || Event::Preempt { thread: id, worker });
+                self.requeue(thread, continuation);
+            }
+            Step::Park => self.park(thread, continuation, None),
+            Step::ParkUntil(deadline) => self.park(thread, continuation, Some(deadline)),
+            Step::SleepUntil(deadline) => self.sleep_thread(thread, continuation, deadline),
+        }
+    }
+
+    fn requeue(&self, thread: ThreadRef, continuation: Continuation) {
+        // SAFETY: this worker holds the run token until `requeue` below publishes the thread.
+        unsafe { thread.put_continuation(continuation) };
+        thread.0.state.requeue();
+        self.schedule_back(thread);
+    }
+
+    fn park(&self, thread: ThreadRef, continuation: Continuation, deadline: Option<Instant>) {
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            // Already timed out: a timed park that returns at once.
+            return self.requeue(thread, continuation);
+        }
+        let (id, worker) = (thread.id(), self.index);
+        self.shared
+            .emit(worker, || Event::Park { thread: id, worker });
+        // SAFETY: this worker holds the run token until `park` publishes `Parked` (after which
+        // it touches only the handle), or keeps it if a permit is consumed.
+        unsafe { thread.put_continuation(continuation) };
+        match thread.0.state.park() {
+            ParkOutcome::Parked { generation } => {
+                if let Some(deadline) = deadline {
+                    self.shared.timers.insert(deadline, generation, thread);
+                }
+            }
+            ParkOutcome::PermitConsumed => {
+                self.shared.emit(worker, || Event::Wake {
+                    thread: id,
+                    worker,
+                    source: WakeSource::Permit,
+                });
+                thread.0.state.requeue();
+                self.schedule_back(thread);
+            }
+        }
+    }
+
+    fn sleep_thread(&self, thread: ThreadRef, continuation: Continuation, deadline: Instant) {
+        if deadline <= Instant::now() {
+            return self.requeue(thread, continuation);
+        }
+        let (id, worker) = (thread.id(), self.index);
+        self.shared
+            .emit(worker, || Event::Park { thread: id, worker });
+        // SAFETY: this worker holds the run token until `sleep` publishes `Sleeping`.
+        unsafe { thread.put_continuation(continuation) };
+        let generation = thread.0.state.sleep();
+        self.shared.timers.insert(deadline, generation, thread);
+    }
+
+    fn exit(&self, thread: ThreadRef, continuation: Option<Continuation>) {
+        if let Some(continuation) = continuation {
+            if catch_unwind(AssertUnwindSafe(move || drop(continuation))).is_err() {
+                log::error!("green thread {}: dropping its job panicked", thread.id());
+            }
+        }
+        thread.0.state.exit();
+        self.shared.emit(self.index, || Event::Exit {
+            thread: thread.id(),
+            worker: self.index,
+        });
+        self.shared.thread_exited(&thread);
+    }
+
+    // ----- Making threads runnable -----
+
+    /// Spawn a thread from code running on this worker; it runs next here if the policy
+    /// has a LIFO slot.
+    pub(crate) fn spawn(&self, job: Box<dyn Job>, options: SpawnOptions) -> ThreadRef {
+        let thread = self.shared.new_thread(job, options);
+        self.shared.emit(self.index, || Event::Spawn {
+            thread: thread.id(),
+            worker: self.index,
+        });
+        let pushed = self.queue.push_next(thread.clone(), &self.shared.injector);
+        self.notify_if_surplus(pushed);
+        thread
+    }
+
+    /// A thread unparked by code running on this worker (it holds the run token): it runs
+    /// next here if the policy has a LIFO slot.
+    pub(crate) fn schedule_woken(&self, thread: ThreadRef) {
+        self.shared.emit(self.index, || Event::Wake {
+            thread: thread.id(),
+            worker: self.index,
+            source: WakeSource::Unpark,
+        });
+        let pushed = self.queue.push_next(thread, &self.shared.injector);
+        self.notify_if_surplus(pushed);
+    }
+
+    /// A thread that yielded, timed out or consumed a permit: to the back of the queue.
+    fn schedule_back(&self, thread: ThreadRef) {
+        let pushed = self.queue.push_back(thread, &self.shared.injector);
+        self.notify_if_surplus(pushed);
+    }
+
+    /// Wake a sleeping worker only if the push left more work than this worker is about to
+    /// run itself: a single waiting thread (a hand-off) is not worth a 25 µs OS wake.
+    fn notify_if_surplus(&self, pushed: Pushed) {
+        let surplus = match pushed {
+            Pushed::Local { waiting } => waiting >= 2,
+            Pushed::Global => true,
+        };
+        if surplus && self.shared.workers > 1 {
+            self.shared.idle.notify_one();
+        }
+    }
+}
