@@ -448,7 +448,7 @@ mod tests {
     #[test]
     fn reports_errors_at_the_right_character() {
         assert_eq!(err("  \"abc"), (3, "unterminated string".into()));
-        assert_eq!(err("é \"a\\q\""), (5, "bad escape `\\q`".into()));
+        assert_eq!(err("x \"éa\\q\""), (6, "bad escape `\\q`".into()));
         assert_eq!(
             err("\"\\u{D800}\""),
             (
@@ -468,7 +468,7 @@ mod tests {
         );
         assert_eq!(err("0x"), (1, "expected hex digits after `0x`".into()));
         assert_eq!(err("a @"), (3, "unexpected character `@`".into()));
-        assert_eq!(err("ééé -x"), (5, "unexpected character `-`".into()));
+        assert_eq!(err("\"ééé\" -x"), (7, "unexpected character `-`".into()));
         assert_eq!(
             err(". x"),
             (1, "expected a directive name after `.`".into())
