@@ -103,7 +103,7 @@ impl fmt::Display for AsmError {
         // A column past the end of the line (e.g. "expected an operand") still
         // gets its caret.
         let short = before.saturating_sub(padding.chars().count());
-        padding.extend(std::iter::repeat(' ').take(short));
+        padding.extend(std::iter::repeat_n(' ', short));
         write!(f, "{padding}^")
     }
 }

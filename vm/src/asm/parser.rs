@@ -16,6 +16,7 @@ use super::ast::*;
 use super::error::{AsmResult, Diagnostic, Pos};
 use super::lexer::{lex_line, Token, TokenKind, CANONICAL_NAN_BITS};
 use super::suggest::closest;
+use crate::builtin::NATIVES;
 use crate::isa::{op_by_mnemonic, OperandKind, ValueType, OPCODES};
 use crate::module::Constant;
 
@@ -350,8 +351,14 @@ impl Parser {
 /// Parses an instruction line after its mnemonic.
 fn instruction(mnemonic: &str, pos: Pos, mut cur: Cursor) -> AsmResult<InstructionSyntax> {
     let Some(info) = op_by_mnemonic(mnemonic) else {
+        // A misspelled mnemonic, or a native written as if it were one.
         let hint = closest(mnemonic, OPCODES.iter().map(|i| i.mnemonic))
             .map(|m| format!(" (did you mean `{m}`?)"))
+            .or_else(|| {
+                closest(mnemonic, NATIVES.iter().map(|n| n.name))
+                    .or_else(|| NATIVES.iter().map(|n| n.name).find(|n| *n == mnemonic))
+                    .map(|n| format!(" (did you mean `callnative {n}`?)"))
+            })
             .unwrap_or_default();
         return Err(Diagnostic::new(
             pos,

@@ -343,6 +343,8 @@ const ERRORS: &[(&str, u32, u32, &str)] = &[
     (".foo", 1, 1, "unknown directive `.foo`"),
     (".func f()\n    iadx\n.end", 2, 5, "unknown mnemonic `iadx` (did you mean `iadd`?)"),
     (".func f()\n    qqqqqqqq\n.end", 2, 5, "unknown mnemonic `qqqqqqqq`"),
+    (".func f()\n    printline\n.end", 2, 5, "unknown mnemonic `printline` (did you mean `callnative println`?)"),
+    (".func f()\n    exit\n.end", 2, 5, "unknown mnemonic `exit` (did you mean `callnative exit`?)"),
     (".func f()\n    iadd 1\n.end", 2, 10, "`iadd` takes no operand, found integer `1`"),
     (".func f()\n    load\n.end", 2, 9, "expected a local (name or number) for `load`"),
     (".func f(a)\n    load a a\n.end", 2, 12, "too many operands for `load`: unexpected identifier `a`"),
