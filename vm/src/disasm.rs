@@ -17,7 +17,9 @@
 //!   refuse: an index out of range is printed as `<bad class 7>` (which does
 //!   not reassemble, on purpose) or, for constants, `#N`.
 //! - Limits (nothing the assembler produces hits them): local names that are
-//!   not unique identifiers are dropped (locals printed by number); a line
+//!   not unique identifiers are dropped (locals printed by number); other
+//!   names (classes, fields, statics, functions) are printed as they are, so
+//!   a module whose names are not identifiers does not reassemble; a line
 //!   table that does not start at pc 0, or repeats a line in consecutive
 //!   entries, is not reproduced exactly.
 

@@ -125,11 +125,15 @@ impl Parser {
         Err(Diagnostic::new(pos, message))
     }
 
-    fn func(&mut self) -> &mut FuncDecl {
+    /// The open function, for a directive at `pos` that `require` has
+    /// already checked to be inside one.
+    fn func(&mut self, pos: Pos) -> AsmResult<&mut FuncDecl> {
         match &mut self.block {
-            Block::Func(f) => f,
-            // `require(.., Context::Func)` is always called first.
-            _ => unreachable!("directive checked to be inside a function"),
+            Block::Func(f) => Ok(f),
+            _ => Err(Diagnostic::new(
+                pos,
+                "internal error: expected to be inside a `.func`",
+            )),
         }
     }
 
@@ -251,7 +255,7 @@ impl Parser {
             "locals" => {
                 let list = cur.local_list("local names or a count")?;
                 cur.expect_end("the locals")?;
-                let func = self.func();
+                let func = self.func(pos)?;
                 if func.locals.is_some() {
                     return Err(Diagnostic::new(
                         pos,
@@ -269,7 +273,7 @@ impl Parser {
                     )
                 })?;
                 cur.expect_end("the stack depth")?;
-                let func = self.func();
+                let func = self.func(pos)?;
                 if func.max_stack.is_some() {
                     return Err(Diagnostic::new(
                         pos,
@@ -287,7 +291,7 @@ impl Parser {
                     )
                 })?;
                 cur.expect_end("the line number")?;
-                self.func().body.push(BodyItem::Line(line));
+                self.func(pos)?.body.push(BodyItem::Line(line));
             }
             "catch" => {
                 let class = cur.expect_ident("a class name or `any`")?;
@@ -303,14 +307,14 @@ impl Parser {
                 cur.expect_keyword("using")?;
                 let handler = cur.expect_ident("a handler label")?;
                 cur.expect_end("the handler label")?;
-                self.func().body.push(BodyItem::Catch(CatchDecl {
+                self.func(pos)?.body.push(BodyItem::Catch(CatchDecl {
                     class,
                     start,
                     end,
                     handler,
                 }));
             }
-            _ => unreachable!("every directive with a context is handled above"),
+            _ => return Err(Diagnostic::new(pos, format!("unknown directive `.{name}`"))),
         }
         Ok(())
     }
