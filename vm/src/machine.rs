@@ -1,0 +1,235 @@
+//! The top-level entry the CLI uses: link a verified module, start `main` on
+//! one VM thread, run it to completion in slices, report the outcome.
+//!
+//! Exit status: 0 when `main` returns, 1 when an exception escapes it (after
+//! the Java-style report on stderr), 2 when the program cannot start (no
+//! `main`, link error). `exit(code)` in the program ends the process
+//! directly. stdout is flushed before returning.
+
+use std::sync::Arc;
+
+use crate::exception;
+use crate::heap::{slot, AllocList, DEFAULT_MAX_HEAP};
+use crate::interp::{self, RunExit};
+use crate::isa::{FuncIdx, ValueType};
+use crate::module::Module;
+use crate::output::Output;
+use crate::program::{LinkOptions, Program};
+use crate::thread_state::{ThreadState, DEFAULT_STACK_SIZE};
+use crate::value::Value;
+
+/// Instructions per slice between preemption points.
+pub const SLICE_BUDGET: u32 = 10_000;
+
+/// How to run a program.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// VM stack size per thread, in bytes (`--stack-size`).
+    pub stack_size: usize,
+    /// Heap limit in bytes (`--max-heap`).
+    pub max_heap: usize,
+    /// Log every instruction at trace level (`log::trace!`).
+    pub trace: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            stack_size: DEFAULT_STACK_SIZE,
+            max_heap: DEFAULT_MAX_HEAP,
+            trace: false,
+        }
+    }
+}
+
+/// Runs a verified module's `main` with `args` (the command-line arguments
+/// after `--`) and returns the process exit status.
+pub fn run(module: Module, args: Vec<String>, opts: &RunOptions) -> i32 {
+    run_with_output(module, args, opts, Output::process()).0
+}
+
+/// [`run`] with a chosen output sink; also returns the program (for tests
+/// to read captured output).
+pub fn run_with_output(
+    module: Module,
+    args: Vec<String>,
+    opts: &RunOptions,
+    output: Output,
+) -> (i32, Option<Arc<Program>>) {
+    let Some(main) = module.main_function() else {
+        output
+            .write_err(format!("error: no function `main` in {}\n", module.source_name).as_bytes());
+        return (2, None);
+    };
+    let source = module.source_name.clone();
+    let program = match Program::link(
+        module,
+        LinkOptions {
+            max_heap: opts.max_heap,
+            output,
+        },
+    ) {
+        Ok(p) => Arc::new(p),
+        Err(e) => {
+            eprintln!("error: {source}: {e}");
+            return (2, None);
+        }
+    };
+    let status = run_main(&program, main, &args, opts);
+    program.output.flush();
+    (status, Some(program))
+}
+
+fn run_main(program: &Arc<Program>, main: FuncIdx, args: &[String], opts: &RunOptions) -> i32 {
+    let params = program.module.functions[main.0 as usize].params;
+    let main_args = match params {
+        0 => vec![],
+        1 => match args_array(program, args) {
+            Some(a) => vec![a],
+            None => {
+                program
+                    .output
+                    .write_err(b"error: out of memory for the arguments\n");
+                return 1;
+            }
+        },
+        n => {
+            let msg = format!("error: `main` must take 0 or 1 parameters, not {n}\n");
+            program.output.write_err(msg.as_bytes());
+            return 2;
+        }
+    };
+    let mut thread = match ThreadState::new(program.clone(), main, &main_args, opts.stack_size) {
+        Ok(t) => t,
+        Err(e) => {
+            program.output.write_err(format!("error: {e}\n").as_bytes());
+            return 1;
+        }
+    };
+    thread.trace = opts.trace;
+    loop {
+        match interp::run(&mut thread, SLICE_BUDGET) {
+            RunExit::BudgetSpent => {}
+            RunExit::Finished(_) => return 0,
+            RunExit::Threw(exc) => {
+                exception::report_uncaught(program, "main", exc);
+                return 1;
+            }
+            RunExit::Blocked => {
+                program
+                    .output
+                    .write_err(b"error: the main thread blocked and no scheduler can wake it\n");
+                return 1;
+            }
+        }
+    }
+}
+
+/// `ref[]` of the argument strings.
+fn args_array(program: &Program, args: &[String]) -> Option<Value> {
+    let mut list = AllocList::new();
+    let result = (|| {
+        let array = program
+            .heap
+            .alloc_array(&mut list, ValueType::Ref, args.len())
+            .ok()?;
+        for (slot_ref, a) in array.slots().iter().zip(args) {
+            let s = program.heap.alloc_string(&mut list, a).ok()?;
+            let _ = slot::store(slot_ref, ValueType::Ref, Value::Ref(s));
+        }
+        Some(Value::Ref(array))
+    })();
+    program.heap.retire(list);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_source(src: &str, args: &[&str]) -> (i32, String, String) {
+        let module = crate::asm::assemble(src, "t.gasm").unwrap();
+        crate::verifier::verify(&module).unwrap();
+        let args = args.iter().map(|s| s.to_string()).collect();
+        let (status, program) =
+            run_with_output(module, args, &RunOptions::default(), Output::capture());
+        let (out, err) = program.map(|p| p.output.captured()).unwrap_or_default();
+        (status, out, err)
+    }
+
+    #[test]
+    fn main_receives_its_arguments() {
+        let src = ".func main(args)\n    load args\n    arrlen\n    callnative println\n    load args\n    iconst 1\n    arrload\n    callnative println\n    return\n.end\n";
+        assert_eq!(
+            run_source(src, &["a", "bé"]),
+            (0, "2\nbé\n".into(), String::new())
+        );
+    }
+
+    #[test]
+    fn uncaught_exceptions_exit_with_1_and_a_report() {
+        let src = ".func main()\n    iconst 1\n    iconst 0\n    idiv\n    pop\n    return\n.end\n";
+        let (status, out, err) = run_source(src, &[]);
+        assert_eq!(status, 1);
+        assert_eq!(out, "");
+        assert_eq!(
+            err,
+            "Exception in thread \"main\" ArithmeticException: / by zero\n    at main (t.gasm:4)\n"
+        );
+    }
+
+    #[test]
+    fn a_module_without_main_exits_with_2() {
+        let module = Module {
+            source_name: "x.gasm".into(),
+            ..Module::default()
+        };
+        let (status, _) =
+            run_with_output(module, vec![], &RunOptions::default(), Output::capture());
+        assert_eq!(status, 2);
+    }
+
+    /// Every sample program gives the output written beside it.
+    #[test]
+    fn sample_programs_match_their_expected_output() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../programs");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        let mut ran = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("gasm") {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let module = crate::asm::assemble(&src, &name).unwrap();
+            crate::verifier::verify(&module).unwrap();
+            // programs that need threads are for the e2e harness
+            if src.contains("Thread.") {
+                continue;
+            }
+            let args = src
+                .lines()
+                .find_map(|l| l.strip_prefix("; args:"))
+                .map_or(vec![], |a| a.split_whitespace().map(String::from).collect());
+            let (status, program) =
+                run_with_output(module, args, &RunOptions::default(), Output::capture());
+            let (out, err) = program.unwrap().output.captured();
+            let expected_exit = src
+                .lines()
+                .find_map(|l| l.strip_prefix("; expect-exit: "))
+                .map_or(0, |s| s.trim().parse().unwrap());
+            assert_eq!(status, expected_exit, "{name}: exit status; stderr: {err}");
+            if let Ok(want) = std::fs::read_to_string(path.with_extension("stdout")) {
+                assert_eq!(out, want, "{name}: stdout");
+            }
+            if let Ok(want) = std::fs::read_to_string(path.with_extension("stderr")) {
+                assert_eq!(err, want, "{name}: stderr");
+            }
+            ran += 1;
+        }
+        assert!(ran > 0);
+    }
+}

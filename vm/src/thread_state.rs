@@ -1,0 +1,273 @@
+//! The per-thread VM stack: frames and values, on the Rust heap (never in
+//! Rust recursion), so a thread can be suspended at any instruction boundary,
+//! moved to another worker OS thread and scanned by a collector.
+//!
+//! Layout (Lua-style): one `Vec<Value>` holds every frame's locals followed
+//! by its operand stack; a call's arguments (the top `params` values of the
+//! caller's operand stack) become the callee's first locals in place. A frame
+//! is `(function, pc, base)` where `base` is the index of its local 0 and its
+//! operand stack starts at `base + locals`.
+//!
+//! Invariants while the thread is suspended (between `run` slices):
+//! - `frames` holds every frame, innermost last; each `pc` is the next
+//!   instruction to run (for callers: the return address, one past `call`);
+//! - `values[..sp]` holds exactly the live values (the collector's roots);
+//!   `values[sp..]` are spare slots (stale but valid values);
+//! - `values.len()` is the reserved size; it starts at [`INITIAL_SLOTS`] and
+//!   grows on demand while `slots * SLOT_BYTES + frames * FRAME_BYTES` stays
+//!   within `stack_limit` (`--stack-size`); past it the call throws
+//!   StackOverflowError.
+//! While `interp::run` executes, the current frame lives in the loop's
+//! registers and `frames` holds only its callers (see `interp`).
+
+use std::sync::Arc;
+
+use crate::heap::{AllocList, OutOfMemory};
+use crate::isa::{FuncIdx, ValueType};
+use crate::program::Program;
+use crate::value::{Ref, Value};
+
+/// Bytes each value slot counts for against the stack limit.
+pub const SLOT_BYTES: usize = std::mem::size_of::<Value>();
+/// Bytes each frame counts for against the stack limit.
+pub const FRAME_BYTES: usize = 16;
+/// Value slots reserved when a thread starts.
+pub const INITIAL_SLOTS: usize = 32;
+/// Default `--stack-size`: 1 MiB.
+pub const DEFAULT_STACK_SIZE: usize = 1 << 20;
+
+/// One activation record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// Function index.
+    pub func: u32,
+    /// Next instruction to execute.
+    pub pc: u32,
+    /// Index in `values` of local 0.
+    pub base: u32,
+}
+
+/// Why a thread could not be started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartError {
+    /// `args` does not match the function's parameter count.
+    WrongArgCount {
+        function: String,
+        expected: u16,
+        got: usize,
+    },
+    /// The function's frame does not fit in the stack limit.
+    StackTooSmall { needed: usize, limit: usize },
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::WrongArgCount {
+                function,
+                expected,
+                got,
+            } => {
+                write!(
+                    f,
+                    "function `{function}` takes {expected} arguments, {got} given"
+                )
+            }
+            StartError::StackTooSmall { needed, limit } => {
+                write!(
+                    f,
+                    "stack size {limit} is too small (the first frame needs {needed} bytes)"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A VM thread's state: its stack, its allocation list and its program.
+pub struct ThreadState {
+    pub(crate) program: Arc<Program>,
+    pub(crate) values: Vec<Value>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) sp: usize,
+    pub(crate) stack_limit: usize,
+    pub(crate) allocs: AllocList,
+    /// Log every instruction (`log::trace!`); checked once per slice.
+    pub trace: bool,
+}
+
+impl ThreadState {
+    /// A thread about to run `func` with `args` as its first locals, within
+    /// `stack_size` bytes of VM stack.
+    pub fn new(
+        program: Arc<Program>,
+        func: FuncIdx,
+        args: &[Value],
+        stack_size: usize,
+    ) -> Result<ThreadState, StartError> {
+        let f = &program.module.functions[func.0 as usize];
+        if args.len() != f.params as usize {
+            return Err(StartError::WrongArgCount {
+                function: f.name.clone(),
+                expected: f.params,
+                got: args.len(),
+            });
+        }
+        let needed = f.locals as usize + f.max_stack as usize + 1;
+        let needed_bytes = needed * SLOT_BYTES + FRAME_BYTES;
+        if needed_bytes > stack_size {
+            return Err(StartError::StackTooSmall {
+                needed: needed_bytes,
+                limit: stack_size,
+            });
+        }
+        let mut values = vec![Value::Null; needed.max(INITIAL_SLOTS.min(stack_size / SLOT_BYTES))];
+        values[..args.len()].copy_from_slice(args);
+        let sp = f.locals as usize;
+        log::debug!("thread started in `{}`", f.name);
+        let mut frames = Vec::with_capacity(4);
+        frames.push(Frame {
+            func: func.0,
+            pc: 0,
+            base: 0,
+        });
+        Ok(ThreadState {
+            program,
+            values,
+            frames,
+            sp,
+            stack_limit: stack_size,
+            allocs: AllocList::new(),
+            trace: false,
+        })
+    }
+
+    /// The program this thread runs.
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// True once the bottom frame has returned or an exception escaped.
+    pub fn is_finished(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// The frames, innermost last (valid between slices).
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// The live values: every local and operand of every frame (valid
+    /// between slices). These are the thread's roots for a collector.
+    pub fn live_values(&self) -> &[Value] {
+        &self.values[..self.sp]
+    }
+
+    /// Number of objects this thread has allocated (still on its list).
+    pub fn allocated_objects(&self) -> usize {
+        self.allocs.len()
+    }
+
+    /// Bytes of VM stack reserved (values and frames), as counted against
+    /// the stack limit.
+    pub fn reserved_stack_bytes(&self) -> usize {
+        self.values.len() * SLOT_BYTES + self.frames.capacity() * FRAME_BYTES
+    }
+
+    /// Whether a stack of `slots` values and `frames` frames fits the limit.
+    #[inline(always)]
+    pub(crate) fn fits(&self, slots: usize, frames: usize) -> bool {
+        slots * SLOT_BYTES + frames * FRAME_BYTES <= self.stack_limit
+    }
+
+    /// Grows `values` to at least `slots` (doubling, capped by the limit).
+    /// The caller has checked [`ThreadState::fits`]. Invalidates raw
+    /// pointers into `values`.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn grow_values(&mut self, slots: usize) {
+        let cap = (self.stack_limit / SLOT_BYTES).max(slots);
+        let new_len = (self.values.len() * 2).max(slots).min(cap);
+        self.values.resize(new_len, Value::Null);
+    }
+
+    /// Allocates a string on this thread's allocation list.
+    pub fn alloc_string(&mut self, s: &str) -> Result<Ref, OutOfMemory> {
+        self.program.heap.alloc_string(&mut self.allocs, s)
+    }
+
+    /// Allocates an array on this thread's allocation list.
+    pub fn alloc_array(&mut self, elem: ValueType, len: usize) -> Result<Ref, OutOfMemory> {
+        self.program.heap.alloc_array(&mut self.allocs, elem, len)
+    }
+}
+
+impl Drop for ThreadState {
+    fn drop(&mut self) {
+        let list = std::mem::take(&mut self.allocs);
+        self.program.heap.retire(list);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module::{Function, Module};
+    use crate::program::LinkOptions;
+
+    fn program_with(f: Function) -> Arc<Program> {
+        let module = Module {
+            functions: vec![f],
+            ..Module::default()
+        };
+        let opts = LinkOptions {
+            max_heap: 1 << 20,
+            output: crate::output::Output::capture(),
+        };
+        Arc::new(Program::link(module, opts).unwrap())
+    }
+
+    fn func(params: u16, locals: u16, max_stack: u16) -> Function {
+        Function {
+            name: "f".into(),
+            params,
+            locals,
+            returns_value: false,
+            max_stack,
+            local_names: vec![],
+            code: vec![crate::isa::Instruction::Return],
+            handlers: vec![],
+            lines: vec![],
+        }
+    }
+
+    #[test]
+    fn a_new_thread_is_small_and_holds_its_args() {
+        let t = ThreadState::new(
+            program_with(func(2, 3, 4)),
+            FuncIdx(0),
+            &[Value::Int(1), Value::Int(2)],
+            DEFAULT_STACK_SIZE,
+        )
+        .unwrap();
+        assert!(matches!(
+            t.live_values(),
+            [Value::Int(1), Value::Int(2), Value::Null]
+        ));
+        assert!(t.reserved_stack_bytes() + std::mem::size_of::<ThreadState>() < 1024);
+    }
+
+    #[test]
+    fn bad_starts_are_refused() {
+        let p = program_with(func(1, 1, 1));
+        assert!(matches!(
+            ThreadState::new(p.clone(), FuncIdx(0), &[], DEFAULT_STACK_SIZE),
+            Err(StartError::WrongArgCount { .. })
+        ));
+        assert!(matches!(
+            ThreadState::new(p, FuncIdx(0), &[Value::Null], 8),
+            Err(StartError::StackTooSmall { .. })
+        ));
+    }
+}
