@@ -4,6 +4,7 @@
 
 pub mod asm;
 pub mod builtin;
+pub mod cli;
 pub mod display;
 pub mod exception;
 pub mod heap;
