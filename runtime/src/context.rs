@@ -2,13 +2,13 @@
 //! the current thread and the worker running it, spawns and wakes threads, and blocks
 //! *inside* the coroutine (for natives deep in a call) while keeping the native stack.
 //!
-//! Invariant: `worker` is replaced with the resuming worker after every suspension; it is
-//! never cached across one (the thread-local trap of FACTS.md). A `Context` is `!Send` and
+//! Invariant: `worker` and `thread` are replaced with the resuming worker's after every
+//! suspension; they are never cached across one (the thread-local trap of FACTS.md). A `Context` is `!Send` and
 //! lives on its coroutine's stack.
 
 use std::time::{Duration, Instant};
 
-use crate::coroutine::{Suspended, ThreadYielder};
+use crate::coroutine::{Resume, Suspended, ThreadYielder};
 use crate::job::{Job, Step};
 use crate::stack_pool::StackStats;
 use crate::thread::{SpawnOptions, ThreadRef};
@@ -16,27 +16,20 @@ use crate::worker::Worker;
 
 /// The running thread's view of the runtime.
 pub struct Context {
-    thread: ThreadRef,
     /// The worker running this coroutine right now; refreshed after each suspension.
     worker: *const Worker,
+    /// That worker's handle to this thread; refreshed after each suspension.
+    thread: *const ThreadRef,
     yielder: *const ThreadYielder,
 }
 
 impl Context {
-    pub(crate) fn new(
-        thread: ThreadRef,
-        worker: *const Worker,
-        yielder: &ThreadYielder,
-    ) -> Context {
+    pub(crate) fn new(resume: Resume, yielder: &ThreadYielder) -> Context {
         Context {
-            thread,
-            worker,
+            worker: resume.worker,
+            thread: resume.thread,
             yielder,
         }
-    }
-
-    pub(crate) fn into_thread(self) -> ThreadRef {
-        self.thread
     }
 
     fn worker(&self) -> &Worker {
@@ -47,7 +40,10 @@ impl Context {
 
     /// The running thread.
     pub fn current(&self) -> &ThreadRef {
-        &self.thread
+        // SAFETY: `thread` points at the resuming worker's handle, which it keeps alive for
+        // the whole resume (refreshed after every suspension, like `worker`). The returned
+        // borrow cannot outlive a suspension: suspending takes `&mut self`.
+        unsafe { &*self.thread }
     }
 
     /// Index of the worker running this thread right now (may change after any blocking call).
@@ -63,7 +59,9 @@ impl Context {
     /// Same as [`ThreadRef::unpark`], but wakes onto this worker without a thread-local lookup.
     pub fn unpark(&mut self, thread: &ThreadRef) {
         if thread.0.state.unpark() {
-            self.worker().schedule_woken(thread.clone());
+            // SAFETY: `unpark` returned true: this call won the wake-up transition.
+            let woken = unsafe { thread.take_parked_ref() };
+            self.worker().schedule_woken(woken);
         }
     }
 
@@ -100,10 +98,8 @@ impl Context {
         // SAFETY: the yielder belongs to the coroutine this `Context` lives on, and is valid
         // for as long as the coroutine body runs, which is longer than this `Context`.
         let yielder = unsafe { &*self.yielder };
-        let resume = yielder.suspend(Suspended {
-            thread: self.thread.clone(),
-            step,
-        });
+        let resume = yielder.suspend(Suspended { step });
         self.worker = resume.worker;
+        self.thread = resume.thread;
     }
 }

@@ -7,6 +7,11 @@
 //! come back as [`Finished`]) or when the job blocks inside `Context` (the coroutine
 //! suspends, keeping its stack, and yields [`Suspended`]).
 //!
+//! The coroutine owns no handle to its thread: every resume passes in the resuming worker
+//! and the worker's handle to the thread ([`Resume`]), valid until the next suspension.
+//! So a suspended coroutine holds no reference cycle, and a segment costs no reference
+//! counting.
+//!
 //! Panics in the job are caught inside the coroutine, logged, and reported as an exit
 //! without a job; they never unwind into the worker.
 
@@ -21,23 +26,22 @@ use crate::job::{Job, Step};
 use crate::thread::ThreadRef;
 use crate::worker::Worker;
 
-/// What a worker passes into a coroutine on every resume: itself. Code in the coroutine
-/// must use this (via `Context`) rather than anything cached from before a suspension.
+/// What a worker passes into a coroutine on every resume. Both pointers are valid until
+/// the coroutine next suspends or returns; code in the coroutine must use these (via
+/// `Context`) rather than anything cached from before a suspension.
 pub(crate) struct Resume {
     pub(crate) worker: *const Worker,
+    pub(crate) thread: *const ThreadRef,
 }
 
-/// What a coroutine yields when its job blocks inside `Context`: why (never `Step::Exit`),
-/// and a handle to its thread so the worker can park or requeue it.
+/// What a coroutine yields when its job blocks inside `Context`: why (never `Step::Exit`).
 pub(crate) struct Suspended {
-    pub(crate) thread: ThreadRef,
     pub(crate) step: Step,
 }
 
-/// What a coroutine returns when `Job::run` returns: the thread, the job (`None` if it
-/// panicked) and its step.
+/// What a coroutine returns when `Job::run` returns: the job (`None` if it panicked) and
+/// its step.
 pub(crate) struct Finished {
-    pub(crate) thread: ThreadRef,
     pub(crate) job: Option<Box<dyn Job>>,
     pub(crate) step: Step,
 }
@@ -45,7 +49,7 @@ pub(crate) struct Finished {
 /// How a run segment ended.
 pub(crate) enum Segment {
     /// The job blocked inside `Context`; the coroutine keeps its stack.
-    Suspended(ThreadCoroutine, Suspended),
+    Suspended(ThreadCoroutine, Step),
     /// `Job::run` returned; here is its stack back, for the pool.
     Finished(DefaultStack, Finished),
 }
@@ -58,49 +62,37 @@ pub(crate) struct ThreadCoroutine(Coroutine<Resume, Suspended, Finished, Default
 // SAFETY: `Coroutine` is `!Send` because code on its stack could hold thread-affine data
 // across a suspension and then observe it on another OS thread. greenvm upholds:
 // 1. Nothing thread-local is cached across a suspension: each resume passes the resuming
-//    worker in (`Resume`), `Context` replaces its worker pointer with it, and runtime code on
+//    worker in (`Resume`), `Context` replaces its pointers with it, and runtime code on
 //    the coroutine reads thread-locals only through a non-inlined accessor, afresh.
 // 2. No lock guard or other `!Send` value of the runtime is held across `Yielder::suspend`
-//    (the only suspension points are in `Context`, which holds none). Jobs are `Send`.
+//    (the only suspension point is `Context::suspend`, which holds none). Jobs are `Send`.
 // 3. A coroutine is resumed by one worker at a time: it lives in its thread's continuation,
 //    which only the holder of the run token may take (see `thread_state`).
 unsafe impl Send for ThreadCoroutine {}
 
 impl ThreadCoroutine {
     /// Prepare `job` to run on `stack`. Nothing runs until [`ThreadCoroutine::resume`].
-    pub(crate) fn start(
-        stack: DefaultStack,
-        job: Box<dyn Job>,
-        thread: ThreadRef,
-    ) -> ThreadCoroutine {
+    pub(crate) fn start(stack: DefaultStack, job: Box<dyn Job>) -> ThreadCoroutine {
         ThreadCoroutine(Coroutine::with_stack(
             stack,
             move |yielder: &ThreadYielder, first: Resume| {
                 let mut job = job;
-                let mut cx = Context::new(thread, first.worker, yielder);
-                let result = catch_unwind(AssertUnwindSafe(|| job.run(&mut cx)));
-                let thread = cx.into_thread();
-                match result {
+                let mut cx = Context::new(first, yielder);
+                match catch_unwind(AssertUnwindSafe(|| job.run(&mut cx))) {
                     Ok(step) => Finished {
-                        thread,
                         job: Some(job),
                         step,
                     },
                     Err(payload) => {
-                        log::error!(
-                            "green thread {} panicked: {}",
-                            thread.id(),
-                            panic_message(&*payload)
-                        );
+                        let id = cx.current().id();
+                        log::error!("green thread {id} panicked: {}", panic_message(&*payload));
                         // The job may be half-updated; drop it here, and survive its destructor too.
                         if catch_unwind(AssertUnwindSafe(move || drop(job))).is_err() {
                             log::error!(
-                                "green thread {}: dropping the panicked job panicked too",
-                                thread.id()
+                                "green thread {id}: dropping the panicked job panicked too"
                             );
                         }
                         Finished {
-                            thread,
                             job: None,
                             step: Step::Exit,
                         }
@@ -110,10 +102,10 @@ impl ThreadCoroutine {
         ))
     }
 
-    /// Run the coroutine on `worker` until it suspends or finishes.
-    pub(crate) fn resume(mut self, worker: &Worker) -> Segment {
-        match self.0.resume(Resume { worker }) {
-            CoroutineResult::Yield(suspended) => Segment::Suspended(self, suspended),
+    /// Run the coroutine of `thread` on `worker` until it suspends or finishes.
+    pub(crate) fn resume(mut self, worker: &Worker, thread: &ThreadRef) -> Segment {
+        match self.0.resume(Resume { worker, thread }) {
+            CoroutineResult::Yield(Suspended { step }) => Segment::Suspended(self, step),
             CoroutineResult::Return(finished) => Segment::Finished(self.0.into_stack(), finished),
         }
     }

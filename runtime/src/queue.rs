@@ -20,6 +20,9 @@ use crossbeam_deque::{Injector, Stealer, Worker as Deque};
 use crate::policy::Placement;
 use crate::thread::ThreadRef;
 
+/// Most threads one batch steal moves (crossbeam's own default batch size).
+const MAX_BATCH: usize = 32;
+
 /// Where a push put the thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Pushed {
@@ -68,7 +71,7 @@ impl RunQueue {
 
     /// Most threads a batch steal may move into this queue.
     pub(crate) fn batch_limit(&self) -> usize {
-        (self.cap / 2).max(1)
+        (self.cap / 2).clamp(1, MAX_BATCH)
     }
 
     /// Threads waiting here (deque plus LIFO slot).

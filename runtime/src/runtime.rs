@@ -94,12 +94,18 @@ impl Runtime {
         let policy = policy.unwrap_or_else(|| config.policy.kind.build());
         let count = config.workers.max(1);
         let knobs = config.policy;
+        // The bound exists to show surplus work to other workers; alone, it only costs.
+        let cap = if count == 1 {
+            usize::MAX
+        } else {
+            knobs.local_queue_cap
+        };
         let queues: Vec<RunQueue> = (0..count)
             .map(|_| {
                 RunQueue::new(
                     knobs.lifo_slot,
                     knobs.max_lifo_runs,
-                    knobs.local_queue_cap,
+                    cap,
                     policy.placement(),
                 )
             })

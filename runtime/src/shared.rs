@@ -82,7 +82,7 @@ impl Shared {
         }
     }
 
-    /// A new thread in state `Queued`; the caller pushes it on a queue.
+    /// A new runnable thread; the caller pushes it on a queue.
     pub(crate) fn new_thread(
         self: &Arc<Self>,
         job: Box<dyn Job>,

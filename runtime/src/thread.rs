@@ -3,9 +3,14 @@
 //!
 //! Invariants:
 //! - `continuation` is read and written only by the holder of the run token (see
-//!   `thread_state`): the `Running` worker, or whoever just moved the thread to `Queued`
+//!   `thread_state`): the worker running the thread, or whoever just made it runnable
 //!   and has not yet pushed it on a queue. Queue push/pop and the `AcqRel` state
 //!   transitions order those accesses.
+//! - A parked or sleeping thread owns one reference to itself (the handle of the worker that
+//!   parked it, forgotten into the state); whoever wins the wake-up transition takes that
+//!   reference and pushes it on a run queue. So a hand-off costs no reference counting, and
+//!   a parked thread stays alive even if the vm drops every handle (Java: a blocked thread
+//!   is a GC root). Threads still parked when a run ends are abandoned with their job.
 //! - A `ThreadRef` keeps its runtime's shared state alive, so `unpark` works from anywhere;
 //!   after the runtime has finished, `unpark` is a no-op.
 
@@ -64,7 +69,7 @@ impl ThreadRef {
         ThreadRef(Arc::new(ThreadCell {
             id,
             daemon: options.daemon,
-            state: StateCell::new_queued(),
+            state: StateCell::new_runnable(),
             name: options.name.map(String::into_boxed_str),
             shared,
             continuation: UnsafeCell::new(Some(Continuation::Job(job))),
@@ -96,8 +101,26 @@ impl ThreadRef {
     /// `Context::unpark` is the same but skips a thread-local lookup.
     pub fn unpark(&self) {
         if self.0.state.unpark() {
-            self.0.shared.schedule_woken(self.clone());
+            // SAFETY: `unpark` returned true: this call won the wake-up transition.
+            let woken = unsafe { self.take_parked_ref() };
+            self.0.shared.schedule_woken(woken);
         }
+    }
+
+    /// Hand this handle over to the thread's parked state, just after parking it.
+    pub(crate) fn give_to_parked_state(self) {
+        std::mem::forget(self);
+    }
+
+    /// The reference a parked thread owns (see `give_to_parked_state`).
+    ///
+    /// # Safety
+    /// The caller won the transition out of `Parked`/`Sleeping` (`unpark` or `wake_timed`
+    /// returned true), so it alone now owns that reference.
+    pub(crate) unsafe fn take_parked_ref(&self) -> ThreadRef {
+        // SAFETY: the parked state owned one strong count (a forgotten handle), which passes
+        // to the caller; the count is at least that one, so the cell is alive.
+        ThreadRef(unsafe { Arc::from_raw(Arc::as_ptr(&self.0)) })
     }
 
     /// Take the continuation out.

@@ -2,33 +2,35 @@
 //! thread's continuation and guarantees a thread is never queued twice, never run on two
 //! workers at once, and never loses a wake-up.
 //!
-//! Layout of the word: bits 0-2 the [`ThreadState`], bit 3 the park permit
-//! (`LockSupport.unpark` before `park`), bits 8.. the park generation.
+//! Layout of the word: bits 0-2 the state (`RUNNABLE`, `PARKED`, `SLEEPING`, `DONE`),
+//! bit 3 the park permit (`LockSupport.unpark` before `park`), bits 8.. the park generation.
+//! Queued and running are one state, `RUNNABLE`: an unpark treats them alike (it leaves a
+//! permit), so moving between them needs no atomic operation on the hot path; the queues
+//! hand the thread over. (Debug builds also track "on a worker" to catch double runs.)
 //!
 //! Transitions (who makes them):
-//! - `Queued -> Running`: the worker that popped the thread from a queue (`begin_run`).
-//! - `Running -> Queued`: that worker, for a yield/preempt or a consumed permit (`requeue`).
-//! - `Running -> Parked | Sleeping`: that worker (`park`, `sleep`), bumping the generation.
-//!   A park that finds the permit consumes it and stays `Running` (the caller requeues).
-//! - `Parked -> Queued`: any `unpark` (the one whose CAS wins enqueues the thread).
-//! - `Parked | Sleeping -> Queued`: a timer, only if the generation still matches the park it
-//!   was armed for, so stale timers never wake a later park.
-//! - `Running -> Done`: the worker, on exit. `Done` is final.
-//! - `Queued | Running | Sleeping` + unpark: sets the permit; nothing is enqueued.
+//! - `Runnable -> Parked | Sleeping`: the worker running the thread (`park`, `sleep`),
+//!   bumping the generation. A park that finds the permit consumes it and stays `Runnable`
+//!   (the worker requeues it).
+//! - `Parked -> Runnable`: any `unpark`; the one whose CAS wins enqueues the thread.
+//! - `Parked | Sleeping -> Runnable`: a timer, only if the generation still matches the park
+//!   it was armed for, so stale timers never wake a later park.
+//! - `Runnable -> Done`: the worker, on exit. `Done` is final.
+//! - `Runnable | Sleeping` + unpark: sets the permit; nothing is enqueued.
 //!
 //! Invariant: the continuation (job or suspended coroutine) is touched only by the holder of
-//! the *run token*: whoever moved the thread into `Queued` until it pushes the thread on a
-//! queue, then the popping worker. Transitions that hand the token over are `AcqRel`.
+//! the *run token*: whoever made the thread runnable (spawn, winning unpark or timer, or the
+//! worker requeueing it) until it pushes the thread on a queue, then the popping worker.
+//! Queue push/pop (release/acquire) and the `AcqRel` transitions order those accesses.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
 const STATE_MASK: u64 = 0b111;
-const QUEUED: u64 = 0;
-const RUNNING: u64 = 1;
-const PARKED: u64 = 2;
-const SLEEPING: u64 = 3;
-const DONE: u64 = 4;
+const RUNNABLE: u64 = 0;
+const PARKED: u64 = 1;
+const SLEEPING: u64 = 2;
+const DONE: u64 = 3;
 const PERMIT: u64 = 1 << 3;
 const GEN_SHIFT: u32 = 8;
 const GEN_ONE: u64 = 1 << GEN_SHIFT;
@@ -36,10 +38,9 @@ const GEN_ONE: u64 = 1 << GEN_SHIFT;
 /// Where a green thread is in its life (Java's `Thread.State`, minus monitors, which the vm owns).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ThreadState {
-    /// Runnable, in exactly one run queue (or about to be pushed on one); a worker pops it.
-    Queued,
-    /// A worker is running it; it leaves by exiting, yielding, or parking.
-    Running,
+    /// Runnable: in exactly one run queue, or running on exactly one worker; it leaves by
+    /// exiting or parking.
+    Runnable,
     /// Waiting for `unpark` (or its timer, if it parked with a deadline); holds no worker.
     Parked,
     /// Sleeping until its timer fires; `unpark` only leaves a permit.
@@ -53,17 +54,21 @@ pub enum ThreadState {
 pub(crate) enum ParkOutcome {
     /// The thread is now parked (or sleeping) under this generation; arm timers with it.
     Parked { generation: u64 },
-    /// A permit was waiting: it is consumed and the thread is still `Running`; requeue it.
+    /// A permit was waiting: it is consumed and the thread is still `Runnable`; requeue it.
     PermitConsumed,
 }
 
 /// The atomic word behind a [`ThreadState`].
-pub(crate) struct StateCell(AtomicU64);
+pub(crate) struct StateCell {
+    word: AtomicU64,
+    /// Debug builds: whether a worker is running the thread (catches double runs).
+    #[cfg(debug_assertions)]
+    on_worker: std::sync::atomic::AtomicBool,
+}
 
 fn state_of(word: u64) -> ThreadState {
     match word & STATE_MASK {
-        QUEUED => ThreadState::Queued,
-        RUNNING => ThreadState::Running,
+        RUNNABLE => ThreadState::Runnable,
         PARKED => ThreadState::Parked,
         SLEEPING => ThreadState::Sleeping,
         _ => ThreadState::Done,
@@ -76,35 +81,50 @@ fn with_state(word: u64, state: u64) -> u64 {
 
 impl StateCell {
     /// A new thread, about to be pushed on a run queue by its spawner.
-    pub(crate) fn new_queued() -> StateCell {
-        StateCell(AtomicU64::new(QUEUED))
+    pub(crate) fn new_runnable() -> StateCell {
+        StateCell {
+            word: AtomicU64::new(RUNNABLE),
+            #[cfg(debug_assertions)]
+            on_worker: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     pub(crate) fn get(&self) -> ThreadState {
-        state_of(self.0.load(Acquire))
+        state_of(self.word.load(Acquire))
     }
 
-    /// `Queued -> Running`, by the worker that popped the thread.
+    /// A worker popped the thread and runs it. Free in release builds.
+    #[inline]
     pub(crate) fn begin_run(&self) {
-        let prev = self.0.fetch_or(RUNNING, Acquire);
-        debug_assert_eq!(
-            prev & STATE_MASK,
-            QUEUED,
-            "ran a thread that was not queued"
-        );
+        #[cfg(debug_assertions)]
+        {
+            let word = self.word.load(Acquire);
+            assert_eq!(
+                word & STATE_MASK,
+                RUNNABLE,
+                "ran a thread that is not runnable"
+            );
+            assert!(
+                !self.on_worker.swap(true, AcqRel),
+                "a thread runs on two workers at once"
+            );
+        }
     }
 
-    /// `Running -> Queued` (yield, preempt): the caller pushes the thread right after.
-    pub(crate) fn requeue(&self) {
-        let prev = self.0.fetch_and(!STATE_MASK, AcqRel);
-        debug_assert_eq!(prev & STATE_MASK, RUNNING);
+    /// The worker stops running the thread, before publishing its next state (parked,
+    /// requeued, done). Free in release builds.
+    #[inline]
+    pub(crate) fn end_run(&self) {
+        #[cfg(debug_assertions)]
+        self.on_worker
+            .store(false, std::sync::atomic::Ordering::Release);
     }
 
-    /// `Running -> Parked`, or consume a waiting permit and stay `Running`.
+    /// `Runnable -> Parked`, or consume a waiting permit and stay `Runnable`.
     pub(crate) fn park(&self) -> ParkOutcome {
-        let mut word = self.0.load(Relaxed);
+        let mut word = self.word.load(Relaxed);
         loop {
-            debug_assert_eq!(word & STATE_MASK, RUNNING);
+            debug_assert_eq!(word & STATE_MASK, RUNNABLE);
             // Either way the generation moves on, so timers armed before this point go stale.
             let (next, outcome) = if word & PERMIT != 0 {
                 ((word & !PERMIT) + GEN_ONE, ParkOutcome::PermitConsumed)
@@ -117,45 +137,45 @@ impl StateCell {
                     },
                 )
             };
-            match self.0.compare_exchange_weak(word, next, AcqRel, Relaxed) {
+            match self.word.compare_exchange_weak(word, next, AcqRel, Relaxed) {
                 Ok(_) => return outcome,
                 Err(actual) => word = actual,
             }
         }
     }
 
-    /// `Running -> Sleeping`: only a timer of the returned generation wakes it; a permit
+    /// `Runnable -> Sleeping`: only a timer of the returned generation wakes it; a permit
     /// (set before or during the sleep) is kept for the next park.
     pub(crate) fn sleep(&self) -> u64 {
-        let mut word = self.0.load(Relaxed);
+        let mut word = self.word.load(Relaxed);
         loop {
-            debug_assert_eq!(word & STATE_MASK, RUNNING);
+            debug_assert_eq!(word & STATE_MASK, RUNNABLE);
             let next = with_state(word + GEN_ONE, SLEEPING);
-            match self.0.compare_exchange_weak(word, next, AcqRel, Relaxed) {
+            match self.word.compare_exchange_weak(word, next, AcqRel, Relaxed) {
                 Ok(_) => return next >> GEN_SHIFT,
                 Err(actual) => word = actual,
             }
         }
     }
 
-    /// `Running -> Done`. Final: later unparks and timers see `Done` and do nothing.
+    /// `Runnable -> Done`. Final: later unparks and timers see `Done` and do nothing.
     pub(crate) fn exit(&self) {
-        let prev = self.0.swap(DONE, AcqRel);
-        debug_assert_eq!(prev & STATE_MASK, RUNNING);
+        let prev = self.word.swap(DONE, AcqRel);
+        debug_assert_eq!(prev & STATE_MASK, RUNNABLE);
     }
 
     /// Give the thread a permit. Returns `true` if it was parked: the caller now holds the
     /// run token and must enqueue it.
     pub(crate) fn unpark(&self) -> bool {
-        let mut word = self.0.load(Acquire);
+        let mut word = self.word.load(Acquire);
         loop {
             let next = match word & STATE_MASK {
-                PARKED => with_state(word, QUEUED),
+                PARKED => with_state(word, RUNNABLE),
                 DONE => return false,
                 _ if word & PERMIT != 0 => return false,
                 _ => word | PERMIT,
             };
-            match self.0.compare_exchange_weak(word, next, AcqRel, Acquire) {
+            match self.word.compare_exchange_weak(word, next, AcqRel, Acquire) {
                 Ok(_) => return word & STATE_MASK == PARKED,
                 Err(actual) => word = actual,
             }
@@ -165,15 +185,15 @@ impl StateCell {
     /// A timer armed for park `generation` fired. Returns `true` if that park is still in
     /// progress: the caller now holds the run token and must enqueue the thread.
     pub(crate) fn wake_timed(&self, generation: u64) -> bool {
-        let mut word = self.0.load(Acquire);
+        let mut word = self.word.load(Acquire);
         loop {
             let waiting = matches!(word & STATE_MASK, PARKED | SLEEPING);
             if !waiting || word >> GEN_SHIFT != generation {
                 return false;
             }
             match self
-                .0
-                .compare_exchange_weak(word, with_state(word, QUEUED), AcqRel, Acquire)
+                .word
+                .compare_exchange_weak(word, with_state(word, RUNNABLE), AcqRel, Acquire)
             {
                 Ok(_) => return true,
                 Err(actual) => word = actual,
@@ -183,7 +203,7 @@ impl StateCell {
 
     /// Is the thread still in the park (or sleep) of this generation? (Deadlock detection.)
     pub(crate) fn is_waiting_in(&self, generation: u64) -> bool {
-        let word = self.0.load(Acquire);
+        let word = self.word.load(Acquire);
         matches!(word & STATE_MASK, PARKED | SLEEPING) && word >> GEN_SHIFT == generation
     }
 }
@@ -193,7 +213,7 @@ mod tests {
     use super::*;
 
     fn running() -> StateCell {
-        let s = StateCell::new_queued();
+        let s = StateCell::new_runnable();
         s.begin_run();
         s
     }
@@ -205,7 +225,7 @@ mod tests {
         assert_eq!(s.get(), ThreadState::Parked);
         assert!(s.unpark(), "first unpark enqueues");
         assert!(!s.unpark(), "second unpark only leaves a permit");
-        assert_eq!(s.get(), ThreadState::Queued);
+        assert_eq!(s.get(), ThreadState::Runnable);
     }
 
     #[test]
@@ -213,7 +233,7 @@ mod tests {
         let s = running();
         assert!(!s.unpark());
         assert_eq!(s.park(), ParkOutcome::PermitConsumed);
-        assert_eq!(s.get(), ThreadState::Running);
+        assert_eq!(s.get(), ThreadState::Runnable);
         assert!(
             matches!(s.park(), ParkOutcome::Parked { .. }),
             "the permit was consumed"
@@ -227,7 +247,6 @@ mod tests {
             panic!()
         };
         assert!(s.unpark());
-        s.begin_run();
         let ParkOutcome::Parked { generation: second } = s.park() else {
             panic!()
         };
@@ -245,7 +264,6 @@ mod tests {
         assert!(!s.unpark(), "unpark does not end a sleep");
         assert_eq!(s.get(), ThreadState::Sleeping);
         assert!(s.wake_timed(generation));
-        s.begin_run();
         assert_eq!(
             s.park(),
             ParkOutcome::PermitConsumed,

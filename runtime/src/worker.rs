@@ -8,7 +8,7 @@
 //!    timers. While other workers are awake, spin for a few microseconds repeating this.
 //! 3. Nothing anywhere: sleep (see `idle`) until woken for new work or the next timer.
 //!
-//! Running a thread: mark it `Running`, resume its suspended coroutine or start its job on
+//! Running a thread: resume its suspended coroutine or start its job on
 //! a pooled stack, and when the segment ends act on its `Step`: requeue it (yield, preempt),
 //! park it (its timer armed after the park is published), or drop it (exit).
 //!
@@ -28,7 +28,7 @@ use crossbeam_deque::Steal;
 use crossbeam_utils::sync::Parker;
 
 use crate::config::Victim;
-use crate::coroutine::{Finished, Segment, Suspended, ThreadCoroutine};
+use crate::coroutine::{Finished, Segment, ThreadCoroutine};
 use crate::event::{Event, WakeSource};
 use crate::idle::Registration;
 use crate::job::{Job, Step};
@@ -166,6 +166,7 @@ impl Worker {
         self.queue.pop(&self.shared.injector)
     }
 
+    #[cold]
     fn search(&self) -> Option<ThreadRef> {
         let mut spin_start = None;
         loop {
@@ -239,6 +240,7 @@ impl Worker {
         }
     }
 
+    #[cold]
     fn steal(&self) -> Option<ThreadRef> {
         let workers = self.shared.workers;
         if workers < 2 {
@@ -296,7 +298,7 @@ impl Worker {
         }
         let mut due = self.due.borrow_mut();
         timers.take_due(now, &mut due);
-        let mut woken = 0;
+        let mut count = 0;
         for (thread, generation) in due.drain(..) {
             if thread.0.state.wake_timed(generation) {
                 self.shared.emit(self.index, || Event::Wake {
@@ -304,15 +306,19 @@ impl Worker {
                     worker: self.index,
                     source: WakeSource::Timer,
                 });
-                self.schedule_back(thread);
-                woken += 1;
+                // SAFETY: `wake_timed` returned true: this call won the wake-up transition.
+                let woken = unsafe { thread.take_parked_ref() };
+                drop(thread); // the timer's own handle
+                self.schedule_back(woken);
+                count += 1;
             }
         }
-        woken
+        count
     }
 
     // ----- Sleeping -----
 
+    #[cold]
     fn sleep(&self) {
         let shared = &*self.shared;
         if self.searching.replace(false) {
@@ -350,28 +356,29 @@ impl Worker {
 
     // ----- Running a thread -----
 
+    #[inline(never)]
     fn run_thread(&self, thread: ThreadRef) {
         thread.0.state.begin_run();
         self.shared.emit(self.index, || Event::Run {
             thread: thread.id(),
             worker: self.index,
         });
-        // SAFETY: `begin_run` made this worker the holder of the run token.
+        // SAFETY: popping the thread made this worker the holder of the run token.
         let continuation = unsafe { thread.take_continuation() };
-        let coroutine = match continuation.expect("a queued thread has a continuation") {
-            // The coroutine's `Context` holds its own handle to the thread.
+        let coroutine = match continuation.expect("a runnable thread has a continuation") {
             Continuation::Coroutine(coroutine) => coroutine,
             Continuation::Job(job) => match self.stacks.take(&self.shared.stacks) {
-                Some(stack) => ThreadCoroutine::start(stack, job, thread.clone()),
+                Some(stack) => ThreadCoroutine::start(stack, job),
                 None => return self.retry_without_stack(thread, job),
             },
         };
-        drop(thread);
-        match coroutine.resume(self) {
-            Segment::Suspended(coroutine, Suspended { thread, step }) => {
+        match coroutine.resume(self, &thread) {
+            Segment::Suspended(coroutine, step) => {
+                thread.0.state.end_run();
                 self.after_run(thread, Continuation::Coroutine(coroutine), step)
             }
-            Segment::Finished(stack, Finished { thread, job, step }) => {
+            Segment::Finished(stack, Finished { job, step }) => {
+                thread.0.state.end_run();
                 self.stacks.put(&self.shared.stacks, stack);
                 match job {
                     Some(job) => self.after_run(thread, Continuation::Job(job), step),
@@ -383,10 +390,11 @@ impl Worker {
 
     /// No native stack could be mapped: keep the thread runnable and try again later, from
     /// the injector so any worker (perhaps one with a pooled stack) may take it.
+    #[cold]
     fn retry_without_stack(&self, thread: ThreadRef, job: Box<dyn Job>) {
-        // SAFETY: this worker holds the run token until `requeue` below publishes the thread.
+        thread.0.state.end_run();
+        // SAFETY: this worker holds the run token until the push below publishes the thread.
         unsafe { thread.put_continuation(Continuation::Job(job)) };
-        thread.0.state.requeue();
         self.shared.injector.push(thread);
         std::thread::yield_now();
     }
@@ -412,9 +420,8 @@ impl Worker {
     }
 
     fn requeue(&self, thread: ThreadRef, continuation: Continuation) {
-        // SAFETY: this worker holds the run token until `requeue` below publishes the thread.
+        // SAFETY: this worker holds the run token until the push publishes the thread.
         unsafe { thread.put_continuation(continuation) };
-        thread.0.state.requeue();
         self.schedule_back(thread);
     }
 
@@ -426,13 +433,18 @@ impl Worker {
         let (id, worker) = (thread.id(), self.index);
         self.shared
             .emit(worker, || Event::Park { thread: id, worker });
-        // SAFETY: this worker holds the run token until `park` publishes `Parked` (after which
-        // it touches only the handle), or keeps it if a permit is consumed.
+        // The timer needs its own handle, taken before the park is published.
+        let timer = deadline.map(|deadline| (deadline, thread.clone()));
+        // SAFETY: this worker holds the run token until `park` publishes `Parked`, or keeps
+        // it if a permit is consumed.
         unsafe { thread.put_continuation(continuation) };
         match thread.0.state.park() {
             ParkOutcome::Parked { generation } => {
-                if let Some(deadline) = deadline {
-                    self.shared.timers.insert(deadline, generation, thread);
+                thread.give_to_parked_state();
+                if let Some((deadline, timer_handle)) = timer {
+                    self.shared
+                        .timers
+                        .insert(deadline, generation, timer_handle);
                 }
             }
             ParkOutcome::PermitConsumed => {
@@ -441,7 +453,6 @@ impl Worker {
                     worker,
                     source: WakeSource::Permit,
                 });
-                thread.0.state.requeue();
                 self.schedule_back(thread);
             }
         }
@@ -454,12 +465,17 @@ impl Worker {
         let (id, worker) = (thread.id(), self.index);
         self.shared
             .emit(worker, || Event::Park { thread: id, worker });
+        let timer_handle = thread.clone();
         // SAFETY: this worker holds the run token until `sleep` publishes `Sleeping`.
         unsafe { thread.put_continuation(continuation) };
         let generation = thread.0.state.sleep();
-        self.shared.timers.insert(deadline, generation, thread);
+        thread.give_to_parked_state();
+        self.shared
+            .timers
+            .insert(deadline, generation, timer_handle);
     }
 
+    #[cold]
     fn exit(&self, thread: ThreadRef, continuation: Option<Continuation>) {
         if let Some(continuation) = continuation {
             if catch_unwind(AssertUnwindSafe(move || drop(continuation))).is_err() {
