@@ -37,7 +37,7 @@ impl Default for Config {
         Config {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             policy: PolicyConfig::default(),
-            seed: 0x5EED_0F_61EE_4F11,
+            seed: 0x5EED_0F61_EE4F_11AA,
             stack_size: DEFAULT_STACK_SIZE,
             events: None,
         }

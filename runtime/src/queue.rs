@@ -148,3 +148,90 @@ impl RunQueue {
         all
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crossbeam_utils::sync::Parker;
+
+    use super::*;
+    use crate::policy::StealHalf;
+    use crate::shared::Shared;
+    use crate::{Config, Context, SpawnOptions, Step};
+
+    fn threads(n: usize) -> Vec<ThreadRef> {
+        let parker = Parker::new();
+        let deque: Deque<ThreadRef> = Deque::new_fifo();
+        let shared = Arc::new(Shared::new(
+            &Config {
+                workers: 1,
+                ..Config::default()
+            },
+            Arc::new(StealHalf),
+            vec![deque.stealer()],
+            vec![parker.unparker().clone()],
+        ));
+        let job = |_: &mut Context| Step::Exit;
+        (0..n)
+            .map(|_| shared.new_thread(Box::new(job), SpawnOptions::default()))
+            .collect()
+    }
+
+    fn ids(ts: impl IntoIterator<Item = ThreadRef>) -> Vec<u64> {
+        ts.into_iter().map(|t| t.id()).collect()
+    }
+
+    #[test]
+    fn overflow_moves_the_older_half_to_the_injector() {
+        let injector = Injector::new();
+        let queue = RunQueue::new(false, 3, 4, Placement::Local);
+        let ts = threads(5);
+        for t in &ts[..4] {
+            assert!(matches!(
+                queue.push_back(t.clone(), &injector),
+                Pushed::Local { .. }
+            ));
+        }
+        assert_eq!(queue.push_back(ts[4].clone(), &injector), Pushed::Global);
+        assert_eq!(
+            ids(std::iter::from_fn(|| injector.steal().success())),
+            vec![1, 2]
+        );
+        assert_eq!(ids(queue.drain()), vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn lifo_slot_runs_next_but_at_most_max_lifo_runs_in_a_row() {
+        let injector = Injector::new();
+        let queue = RunQueue::new(true, 2, 16, Placement::Local);
+        let ts = threads(4);
+        queue.push_back(ts[0].clone(), &injector); // 1 waits in the deque
+                                                   // 2, 3, 4 each take the slot in turn, as if each woke the next.
+        let mut order = Vec::new();
+        queue.push_next(ts[1].clone(), &injector);
+        order.push(queue.pop(&injector).unwrap().id());
+        queue.push_next(ts[2].clone(), &injector);
+        order.push(queue.pop(&injector).unwrap().id());
+        queue.push_next(ts[3].clone(), &injector);
+        // Two LIFO runs in a row used up the budget: the deque's thread goes first.
+        order.push(queue.pop(&injector).unwrap().id());
+        order.push(queue.pop(&injector).unwrap().id());
+        assert_eq!(order, vec![2, 3, 1, 4]);
+        assert!(queue.pop(&injector).is_none());
+    }
+
+    #[test]
+    fn global_placement_bypasses_the_deque() {
+        let injector = Injector::new();
+        let queue = RunQueue::new(true, 3, 16, Placement::Global);
+        let ts = threads(2);
+        assert_eq!(queue.push_back(ts[0].clone(), &injector), Pushed::Global);
+        assert_eq!(
+            queue.push_next(ts[1].clone(), &injector),
+            Pushed::Local { waiting: 1 }
+        );
+        assert_eq!(queue.waiting(), 1);
+        assert_eq!(injector.len(), 1);
+    }
+}

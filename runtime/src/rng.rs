@@ -29,7 +29,7 @@ impl Rng {
 
     /// A value in `0..n` (`n > 0`).
     pub(crate) fn below(&self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 }
 

@@ -2,10 +2,9 @@
 //! never hang.
 
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::{Config, Event, EventSink, Job, RunReport, Runtime};
+use crate::{Config, Job, RunReport, Runtime};
 
 /// How long any test run may take before the test fails.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,21 +28,5 @@ pub(crate) fn config(workers: usize) -> Config {
     Config {
         workers,
         ..Config::default()
-    }
-}
-
-/// An event sink that records every event in order.
-#[derive(Default)]
-pub(crate) struct Recorder(pub(crate) Mutex<Vec<Event>>);
-
-impl EventSink for Recorder {
-    fn event(&self, _worker: usize, event: Event) {
-        self.0.lock().unwrap().push(event);
-    }
-}
-
-impl Recorder {
-    pub(crate) fn take(self: &Arc<Self>) -> Vec<Event> {
-        std::mem::take(&mut *self.0.lock().unwrap())
     }
 }

@@ -157,7 +157,7 @@ impl Worker {
     fn next_local(&self) -> Option<ThreadRef> {
         let tick = self.ticks.get().wrapping_add(1);
         self.ticks.set(tick);
-        if tick % FAIRNESS_TICKS == 0 {
+        if tick.is_multiple_of(FAIRNESS_TICKS) {
             self.fire_due_timers();
             if let Some(thread) = self.take_from_injector() {
                 return Some(thread);

@@ -214,20 +214,19 @@ fn deterministic_workload(cx: &mut Context, state: &mut Option<Arc<Join>>) -> St
             for i in 0..12u64 {
                 let j = join.clone();
                 let mut runs = 0;
-                let mut partner: Option<ThreadRef> = None;
                 cx.spawn(
                     Box::new(move |cx: &mut Context| {
                         runs += 1;
                         if runs == 1 && i % 3 == 0 {
                             // spawn a grandchild that unparks us
                             let me = cx.current().clone();
-                            partner = Some(cx.spawn(
+                            cx.spawn(
                                 Box::new(move |_: &mut Context| {
                                     me.unpark();
                                     Step::Exit
                                 }),
                                 SpawnOptions::default(),
-                            ));
+                            );
                             return Step::Park;
                         }
                         if runs < 4 + i % 4 {
