@@ -29,7 +29,7 @@ use crate::display;
 use crate::heap::slot;
 use crate::isa::{ClassIdx, FuncIdx, ValueType};
 use crate::program::{Program, MESSAGE_SLOT, TRACE_SLOT};
-use crate::thread_state::ThreadState;
+use crate::thread_state::{Frame, ThreadState};
 use crate::value::{Ref, Value};
 
 /// Most frames recorded in a stack trace.
@@ -169,7 +169,7 @@ fn record_trace(thread: &mut ThreadState, exc: Ref) {
     let elems = trace.slots();
     for (i, frame) in thread.frames.iter().rev().take(depth).enumerate() {
         let _ = slot::store(&elems[2 * i], ValueType::Int, Value::Int(frame.func as i64));
-        let pc = frame.pc.saturating_sub(1);
+        let pc = frame.pc(&program).saturating_sub(1);
         let _ = slot::store(&elems[2 * i + 1], ValueType::Int, Value::Int(pc as i64));
     }
     let _ = slot::store(trace_slot, ValueType::Ref, Value::Ref(trace));
@@ -181,12 +181,12 @@ fn unwind(thread: &mut ThreadState, exc: Ref) -> Unwound {
     let class = exc.class().unwrap_or(crate::builtin::THROWABLE);
     while let Some(frame) = thread.frames.last_mut() {
         let func = &program.module.functions[frame.func as usize];
-        let pc = frame.pc.saturating_sub(1);
+        let pc = frame.pc(&program).saturating_sub(1);
         let handler = func.handlers.iter().find(|h| {
             h.start <= pc && pc < h.end && h.class.map_or(true, |c| program.is_subclass(class, c))
         });
         if let Some(h) = handler {
-            frame.pc = h.handler;
+            *frame = Frame::new(&program, frame.func, h.handler, frame.base);
             let sp = frame.base as usize + func.locals as usize;
             if thread.values.len() <= sp {
                 thread.grow_values(sp + 1);

@@ -5,11 +5,11 @@
 //! Layout (Lua-style): one `Vec<Value>` holds every frame's locals followed
 //! by its operand stack; a call's arguments (the top `params` values of the
 //! caller's operand stack) become the callee's first locals in place. A frame
-//! is `(function, pc, base)` where `base` is the index of its local 0 and its
+//! is `(function, base, ip)` where `base` is the index of its local 0 and its
 //! operand stack starts at `base + locals`.
 //!
 //! Invariants while the thread is suspended (between `run` slices):
-//! - `frames` holds every frame, innermost last; each `pc` is the next
+//! - `frames` holds every frame, innermost last; each one's `ip` is the next
 //!   instruction to run (for callers: the return address, one past `call`);
 //! - `values[..sp]` holds exactly the live values (the collector's roots);
 //!   `values[sp..]` are spare slots (stale but valid values);
@@ -23,7 +23,7 @@
 use std::sync::Arc;
 
 use crate::heap::{AllocList, OutOfMemory};
-use crate::isa::{FuncIdx, ValueType};
+use crate::isa::{FuncIdx, Instruction, ValueType};
 use crate::program::Program;
 use crate::value::{Ref, Value};
 
@@ -41,10 +41,36 @@ pub const DEFAULT_STACK_SIZE: usize = 1 << 20;
 pub struct Frame {
     /// Function index.
     pub func: u32,
-    /// Next instruction to execute.
-    pub pc: u32,
     /// Index in `values` of local 0.
     pub base: u32,
+    /// The next instruction to execute, as a pointer into the function's
+    /// code (the interpreter saves and restores it without a lookup); see
+    /// [`Frame::pc`].
+    pub(crate) ip: *const Instruction,
+}
+
+impl Frame {
+    /// A frame of `func` about to execute instruction `pc`.
+    pub(crate) fn new(program: &Program, func: u32, pc: u32, base: u32) -> Frame {
+        let code = &program.module.functions[func as usize].code;
+        let pc = (pc as usize).min(code.len());
+        // SAFETY: `pc <= code.len()`, so the pointer is within (or one past)
+        // the code slice.
+        Frame {
+            func,
+            base,
+            ip: unsafe { code.as_ptr().add(pc) },
+        }
+    }
+
+    /// The index of the next instruction to execute (for callers: one past
+    /// the `call`).
+    pub fn pc(&self, program: &Program) -> u32 {
+        let code = program.module.functions[self.func as usize].code.as_ptr();
+        // SAFETY: `ip` always points into (or one past) this function's code,
+        // which the program (kept alive by the thread) never moves.
+        unsafe { self.ip.offset_from(code) as u32 }
+    }
 }
 
 /// Why a thread could not be started.
@@ -95,7 +121,17 @@ pub struct ThreadState {
     pub(crate) allocs: AllocList,
     /// Log every instruction (`log::trace!`); checked once per slice.
     pub trace: bool,
+    /// While `interp::run` executes: the current frame's function and a
+    /// pointer to its code (kept here rather than in registers). Stale
+    /// between slices.
+    pub(crate) cur_func: u32,
+    pub(crate) cur_code: *const Instruction,
 }
+
+// SAFETY: the only non-Send parts are the frames' `ip` pointers (and
+// `cur_code`) into the program's code, which is immutable and shared read-only (the thread keeps
+// the program alive through its `Arc`), and the allocation list (Send).
+unsafe impl Send for ThreadState {}
 
 impl ThreadState {
     /// A thread about to run `func` with `args` as its first locals, within
@@ -127,11 +163,7 @@ impl ThreadState {
         let sp = f.locals as usize;
         log::debug!("thread started in `{}`", f.name);
         let mut frames = Vec::with_capacity(4);
-        frames.push(Frame {
-            func: func.0,
-            pc: 0,
-            base: 0,
-        });
+        frames.push(Frame::new(&program, func.0, 0, 0));
         Ok(ThreadState {
             program,
             values,
@@ -140,6 +172,8 @@ impl ThreadState {
             stack_limit: stack_size,
             allocs: AllocList::new(),
             trace: false,
+            cur_func: func.0,
+            cur_code: std::ptr::null(),
         })
     }
 

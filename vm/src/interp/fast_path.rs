@@ -1,0 +1,294 @@
+//! The interpreter's fast path: the common instructions with the common
+//! operand types, in a tight loop that calls nothing (no allocation, no
+//! locks, no error handling), so the compiler keeps the registers (`ip`,
+//! `sp`, `base`, `budget`) in machine registers.
+//!
+//! Contract with the general path (`super::run_slice`): [`run_fast`] returns
+//! `None` when the budget is spent, or `Some(insn)` for an instruction it
+//! does not handle (another instruction, an operand of an unexpected type, a
+//! bound or a type check that fails, a stack to grow, a frame vector to
+//! grow). It returns with `ip` already past that instruction and `budget`
+//! already charged for it, and everything else exactly as before it: the
+//! general path then executes it in full. So every shortcut here must match
+//! the general path's result for the cases it accepts.
+
+use crate::heap::slot;
+use crate::isa::{ClassIdx, Instruction};
+use crate::program::Program;
+use crate::thread_state::{Frame, ThreadState};
+use crate::value::Value;
+
+use super::operations::fcmp;
+use super::Registers;
+
+/// Runs from `regs` until the budget is spent (`None`) or an instruction
+/// needs the general path (`Some`); see the module docs.
+#[inline(never)]
+pub(super) fn run_fast(
+    thread: &mut ThreadState,
+    program: &Program,
+    regs: &mut Registers,
+) -> Option<Instruction> {
+    let functions = &program.module.functions[..];
+    let constants = &program.constants[..];
+    let Registers {
+        mut ip,
+        mut sp,
+        mut base,
+        mut budget,
+    } = *regs;
+    frame_access!($ thread, ip, sp, base);
+
+    let exit = 'fast: loop {
+        if budget == 0 {
+            break 'fast None;
+        }
+        budget -= 1;
+        // SAFETY: V-code: `ip` points at a valid instruction of this function.
+        let insn = unsafe { *ip };
+        // SAFETY: at most one past the end, and never fetched there (V-code).
+        ip = unsafe { ip.add(1) };
+        // Hands the instruction to the general path. (Re-reading it from
+        // memory lets each arm decode only the operand it needs.)
+        macro_rules! bail {
+            () => {
+                // SAFETY: `ip` is one past the current instruction.
+                break 'fast Some(unsafe { *ip.sub(1) })
+            };
+        }
+        macro_rules! fast_int_binop {
+            (|$a:ident, $b:ident| $e:expr) => {{
+                let (lhs, rhs) = operands!();
+                match (lhs, rhs) {
+                    (&Value::Int($a), &Value::Int($b)) => {
+                        let r = $e;
+                        sp = unsafe { sp.sub(1) };
+                        set_top!(Value::Int(r));
+                    }
+                    _ => bail!(),
+                }
+            }};
+        }
+        macro_rules! fast_float_binop {
+            (|$a:ident, $b:ident| $e:expr) => {{
+                let (lhs, rhs) = operands!();
+                match (lhs, rhs) {
+                    (&Value::Float($a), &Value::Float($b)) => {
+                        let r = $e;
+                        sp = unsafe { sp.sub(1) };
+                        set_top!(r);
+                    }
+                    _ => bail!(),
+                }
+            }};
+        }
+        macro_rules! fast_if_int {
+            ($t:expr, |$a:ident| $cond:expr) => {{
+                // SAFETY: V-stack: one operand.
+                match unsafe { &*sp.sub(1) } {
+                    &Value::Int($a) => {
+                        sp = unsafe { sp.sub(1) };
+                        if $cond {
+                            jump!($t);
+                        }
+                    }
+                    _ => bail!(),
+                }
+            }};
+        }
+        macro_rules! fast_if_icmp {
+            ($t:expr, |$a:ident, $b:ident| $cond:expr) => {{
+                let (lhs, rhs) = operands!();
+                match (lhs, rhs) {
+                    (&Value::Int($a), &Value::Int($b)) => {
+                        sp = unsafe { sp.sub(2) };
+                        if $cond {
+                            jump!($t);
+                        }
+                    }
+                    _ => bail!(),
+                }
+            }};
+        }
+        match insn {
+            Instruction::Nop => {}
+            Instruction::AConstNull => push!(Value::Null),
+            Instruction::IConst(n) => push!(Value::Int(n as i64)),
+            // SAFETY: V-index: the constant exists.
+            Instruction::Ldc(c) => push!(unsafe { *constants.get_unchecked(c.0 as usize) }),
+            Instruction::Load(l) => push!(*local!(l.0)),
+            Instruction::Store(l) => *local!(l.0) = pop!(),
+            Instruction::IInc(op) => match local!(op.local.0) {
+                Value::Int(i) => *i = i.wrapping_add(op.delta as i64),
+                _ => bail!(),
+            },
+            Instruction::Pop => sp = unsafe { sp.sub(1) },
+            Instruction::Dup => push!(peek!(0)),
+            Instruction::IAdd => fast_int_binop!(|a, b| a.wrapping_add(b)),
+            Instruction::ISub => fast_int_binop!(|a, b| a.wrapping_sub(b)),
+            Instruction::IMul => fast_int_binop!(|a, b| a.wrapping_mul(b)),
+            Instruction::IAnd => fast_int_binop!(|a, b| a & b),
+            Instruction::IOr => fast_int_binop!(|a, b| a | b),
+            Instruction::IXor => fast_int_binop!(|a, b| a ^ b),
+            Instruction::IShl => fast_int_binop!(|a, b| a.wrapping_shl(b as u32 & 63)),
+            Instruction::IShr => fast_int_binop!(|a, b| a.wrapping_shr(b as u32 & 63)),
+            Instruction::ICmp => fast_int_binop!(|a, b| a.cmp(&b) as i64),
+            Instruction::FAdd => fast_float_binop!(|a, b| Value::Float(a + b)),
+            Instruction::FSub => fast_float_binop!(|a, b| Value::Float(a - b)),
+            Instruction::FMul => fast_float_binop!(|a, b| Value::Float(a * b)),
+            Instruction::FDiv => fast_float_binop!(|a, b| Value::Float(a / b)),
+            Instruction::FCmpL => fast_float_binop!(|a, b| Value::Int(fcmp(a, b, -1))),
+            Instruction::FCmpG => fast_float_binop!(|a, b| Value::Int(fcmp(a, b, 1))),
+            Instruction::Goto(t) => jump!(t),
+            Instruction::IfEq(t) => fast_if_int!(t, |a| a == 0),
+            Instruction::IfNe(t) => fast_if_int!(t, |a| a != 0),
+            Instruction::IfLt(t) => fast_if_int!(t, |a| a < 0),
+            Instruction::IfGe(t) => fast_if_int!(t, |a| a >= 0),
+            Instruction::IfGt(t) => fast_if_int!(t, |a| a > 0),
+            Instruction::IfLe(t) => fast_if_int!(t, |a| a <= 0),
+            Instruction::IfICmpEq(t) => fast_if_icmp!(t, |a, b| a == b),
+            Instruction::IfICmpNe(t) => fast_if_icmp!(t, |a, b| a != b),
+            Instruction::IfICmpLt(t) => fast_if_icmp!(t, |a, b| a < b),
+            Instruction::IfICmpGe(t) => fast_if_icmp!(t, |a, b| a >= b),
+            Instruction::IfICmpGt(t) => fast_if_icmp!(t, |a, b| a > b),
+            Instruction::IfICmpLe(t) => fast_if_icmp!(t, |a, b| a <= b),
+            Instruction::IfNull(t) => {
+                if pop!().is_null() {
+                    jump!(t);
+                }
+            }
+            Instruction::IfNonNull(t) => {
+                if !pop!().is_null() {
+                    jump!(t);
+                }
+            }
+            Instruction::Call(f) => {
+                // SAFETY: V-index: the function exists.
+                let callee = unsafe { functions.get_unchecked(f.0 as usize) };
+                let params = callee.params as usize;
+                let locals = callee.locals as usize;
+                // V-call: the arguments are the top `params` values.
+                let new_base_idx = index_of!(sp) - params;
+                // One spare slot so a handler can always push its exception.
+                let top_idx = new_base_idx + locals + callee.max_stack as usize + 1;
+                let depth = thread.frames.len();
+                if top_idx > thread.values.len()
+                    || depth == thread.frames.capacity()
+                    || !thread.fits(top_idx, depth + 2)
+                {
+                    bail!();
+                }
+                let frame = Frame {
+                    func: thread.cur_func,
+                    base: index_of!(base) as u32,
+                    ip,
+                };
+                // SAFETY: `depth < capacity`, checked above.
+                unsafe {
+                    thread.frames.as_mut_ptr().add(depth).write(frame);
+                    thread.frames.set_len(depth + 1);
+                }
+                // SAFETY: `top_idx <= values.len()`, checked above.
+                unsafe {
+                    base = stack!().add(new_base_idx);
+                    let mut l = params;
+                    while l < locals {
+                        base.add(l).write(Value::Null);
+                        l += 1;
+                    }
+                    sp = base.add(locals);
+                }
+                thread.cur_func = f.0;
+                ip = callee.code.as_ptr();
+                thread.cur_code = ip;
+            }
+            Instruction::Return | Instruction::VReturn => {
+                let depth = thread.frames.len();
+                if depth == 0 {
+                    bail!();
+                }
+                // SAFETY: `depth > 0`.
+                let caller = unsafe {
+                    thread.frames.set_len(depth - 1);
+                    thread.frames.as_ptr().add(depth - 1).read()
+                };
+                let result = peek!(0);
+                sp = base;
+                if matches!(insn, Instruction::VReturn) {
+                    push!(result);
+                }
+                thread.cur_func = caller.func;
+                // SAFETY: frames only name existing functions.
+                thread.cur_code = unsafe { functions.get_unchecked(caller.func as usize) }
+                    .code
+                    .as_ptr();
+                ip = caller.ip;
+                base = unsafe { stack!().add(caller.base as usize) };
+            }
+            Instruction::GetField(f) => {
+                let Value::Ref(r) = peek!(0) else { bail!() };
+                if r.class() != Some(ClassIdx(f.class as u32)) {
+                    bail!();
+                }
+                let (slot_idx, ty) = program.field_slot(f);
+                set_top!(slot::load(&r.slots()[slot_idx], ty));
+            }
+            Instruction::PutField(f) => {
+                let Value::Ref(r) = peek!(1) else { bail!() };
+                if r.class() != Some(ClassIdx(f.class as u32)) {
+                    bail!();
+                }
+                let (slot_idx, ty) = program.field_slot(f);
+                if !slot::store(&r.slots()[slot_idx], ty, peek!(0)) {
+                    bail!();
+                }
+                sp = unsafe { sp.sub(2) };
+            }
+            Instruction::GetStatic(s) => push!(program.load_static(s.0 as usize)),
+            Instruction::ArrLoad => {
+                let (Value::Ref(r), Value::Int(i)) = (peek!(1), peek!(0)) else {
+                    bail!()
+                };
+                let Some(ty) = r.array_elem_type() else {
+                    bail!()
+                };
+                let Some(elem) = r.slots().get(i as u64 as usize) else {
+                    bail!()
+                };
+                let v = slot::load(elem, ty);
+                sp = unsafe { sp.sub(1) };
+                set_top!(v);
+            }
+            Instruction::ArrStore => {
+                let (Value::Ref(r), Value::Int(i)) = (peek!(2), peek!(1)) else {
+                    bail!()
+                };
+                let Some(ty) = r.array_elem_type() else {
+                    bail!()
+                };
+                let Some(elem) = r.slots().get(i as u64 as usize) else {
+                    bail!()
+                };
+                if !slot::store(elem, ty, peek!(0)) {
+                    bail!();
+                }
+                sp = unsafe { sp.sub(3) };
+            }
+            Instruction::ArrLen => {
+                let Value::Ref(r) = peek!(0) else { bail!() };
+                if r.array_elem_type().is_none() {
+                    bail!();
+                }
+                set_top!(Value::Int(r.slots().len() as i64));
+            }
+            _ => bail!(),
+        }
+    };
+    *regs = Registers {
+        ip,
+        sp,
+        base,
+        budget,
+    };
+    exit
+}
