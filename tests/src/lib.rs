@@ -3,15 +3,23 @@
 //!
 //! - [`binary`] builds (once per test process) and locates `greenvm`;
 //! - [`run`] runs it with a deadline, capturing stdout, stderr and the status;
-//! - [`spec`] reads a program's expectations (`; args:`, `; expect-exit:`
-//!   header lines and the `NAME.stdout` / `NAME.stderr` files beside it);
+//! - [`spec`] reads a program's expectations (`; args:`, `; expect-exit:`,
+//!   `; matrix:`, `; stdout-contains:` / `; stderr-contains:` header lines
+//!   and the `NAME.stdout` / `NAME.stderr` files beside it);
+//! - [`pattern`] matches expected output with `{num}` / `{any}` placeholders;
+//! - [`matrix`] lists the scheduler configurations (policy, workers, LIFO
+//!   slot, seed) the concurrency programs also run under;
 //! - [`scratch`] makes per-test temporary directories.
 //!
 //! The tests themselves: `programs.rs` (every `programs/*.gasm`, as text and
-//! as `.gbc`, plus the disassembler round trip) and `errors.rs` (error paths:
-//! bad input must give exit status 2 and a located message, never a panic).
+//! as `.gbc`, plus the disassembler round trip, plus the scheduler matrix),
+//! `errors.rs` (error paths: bad input must give exit status 2 and a located
+//! message, never a panic) and `threads.rs` (determinism under a seed, idle
+//! CPU while every thread sleeps, deadlock detection under every policy).
 
 pub mod binary;
+pub mod matrix;
+pub mod pattern;
 pub mod run;
 pub mod scratch;
 pub mod spec;

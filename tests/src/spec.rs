@@ -1,14 +1,59 @@
 //! A sample program's expectations.
 //!
 //! A program `programs/NAME.gasm` states how to run it and what it must do:
-//! - header comment lines in the program itself:
-//!   `; args: A B C` (command-line arguments, split on whitespace; default
-//!   none) and `; expect-exit: N` (exit status; default 0);
-//! - `programs/NAME.stdout`: the exact expected stdout (required);
-//! - `programs/NAME.stderr`: the exact expected stderr (optional; when absent
-//!   stderr must be empty).
+//! - header comment lines in the program itself (each at the start of a line):
+//!   - `; args: A B C`: command-line arguments, split on whitespace (default
+//!     none);
+//!   - `; expect-exit: N`: the exit status (default 0);
+//!   - `; matrix: full|light|none`: also run it under that many scheduler
+//!     configurations (see [`crate::matrix`]; default none);
+//!   - `; stdout-contains: TEXT` / `; stderr-contains: TEXT` (repeatable):
+//!     the stream must contain each TEXT (trimmed); a stream with such lines
+//!     is checked only this way, and its `NAME.stdout` / `NAME.stderr` file
+//!     must not exist;
+//! - `programs/NAME.stdout`: the expected stdout (required unless
+//!   `; stdout-contains:` lines are given);
+//! - `programs/NAME.stderr`: the expected stderr (optional; when absent and
+//!   there are no `; stderr-contains:` lines, stderr must be empty).
+//!
+//! Expected-output files are exact, except that a line may use the `{num}`
+//! and `{any}` placeholders of [`crate::pattern`] (for timings and sizes).
 
 use std::path::{Path, PathBuf};
+
+use crate::matrix::Matrix;
+use crate::pattern;
+use crate::run::Outcome;
+
+/// What one output stream must look like.
+#[derive(Debug)]
+pub enum Expected {
+    /// The whole stream, matched by [`pattern::matches`].
+    Text(String),
+    /// Pieces the stream must contain.
+    Contains(Vec<String>),
+}
+
+impl Expected {
+    /// `Err` says how `actual` (the stream called `what`) falls short.
+    pub fn check(&self, what: &str, actual: &str) -> Result<(), String> {
+        match self {
+            Expected::Text(text) if pattern::matches(text, actual) => Ok(()),
+            Expected::Text(text) => Err(format!("{what} differs; expected:\n{text}")),
+            Expected::Contains(pieces) => {
+                let missing: Vec<&String> = pieces
+                    .iter()
+                    .filter(|p| !actual.contains(p.as_str()))
+                    .collect();
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("{what} lacks {missing:?}"))
+                }
+            }
+        }
+    }
+}
 
 /// How to run one program and what it must produce.
 #[derive(Debug)]
@@ -19,8 +64,9 @@ pub struct ProgramSpec {
     pub path: PathBuf,
     pub args: Vec<String>,
     pub expect_exit: i32,
-    pub expect_stdout: String,
-    pub expect_stderr: String,
+    pub expect_stdout: Expected,
+    pub expect_stderr: Expected,
+    pub matrix: Matrix,
 }
 
 impl ProgramSpec {
@@ -35,6 +81,9 @@ impl ProgramSpec {
         let source = read(path);
         let mut args = Vec::new();
         let mut expect_exit = 0;
+        let mut matrix = Matrix::None;
+        let mut stdout_contains = Vec::new();
+        let mut stderr_contains = Vec::new();
         for line in source.lines() {
             if let Some(rest) = line.strip_prefix("; args:") {
                 args = rest.split_whitespace().map(str::to_string).collect();
@@ -42,20 +91,27 @@ impl ProgramSpec {
                 expect_exit = rest.trim().parse().unwrap_or_else(|e| {
                     panic!("{}: bad `; expect-exit:` line: {e}", path.display())
                 });
+            } else if let Some(rest) = line.strip_prefix("; matrix:") {
+                matrix = Matrix::from_name(rest.trim()).unwrap_or_else(|| {
+                    panic!(
+                        "{}: bad `; matrix:` line (full, light or none): {rest}",
+                        path.display()
+                    )
+                });
+            } else if let Some(rest) = line.strip_prefix("; stdout-contains:") {
+                stdout_contains.push(rest.trim().to_string());
+            } else if let Some(rest) = line.strip_prefix("; stderr-contains:") {
+                stderr_contains.push(rest.trim().to_string());
             }
         }
-        let stderr_path = path.with_extension("stderr");
         ProgramSpec {
-            expect_stdout: read(&path.with_extension("stdout")),
-            expect_stderr: if stderr_path.exists() {
-                read(&stderr_path)
-            } else {
-                String::new()
-            },
+            expect_stdout: expected(path, "stdout", stdout_contains, true),
+            expect_stderr: expected(path, "stderr", stderr_contains, false),
             name,
             path: path.to_path_buf(),
             args,
             expect_exit,
+            matrix,
         }
     }
 
@@ -74,6 +130,55 @@ impl ProgramSpec {
     /// The file name, e.g. `fib.gasm`.
     pub fn file_name(&self) -> String {
         format!("{}.gasm", self.name)
+    }
+
+    /// Compares a run (described as `form`, e.g. "from .gbc") with the
+    /// expectations; `Err` describes every mismatch and shows the run.
+    pub fn check(&self, form: &str, outcome: &Outcome) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if outcome.code() != Some(self.expect_exit) {
+            problems.push(format!(
+                "exit status {:?}, expected {}",
+                outcome.code(),
+                self.expect_exit
+            ));
+        }
+        for (expected, what, actual) in [
+            (&self.expect_stdout, "stdout", &outcome.stdout),
+            (&self.expect_stderr, "stderr", &outcome.stderr),
+        ] {
+            if let Err(e) = expected.check(what, actual) {
+                problems.push(e);
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} ({form}): {}\n{}",
+                self.name,
+                problems.join("; "),
+                outcome.describe()
+            ))
+        }
+    }
+}
+
+/// The expectation for one stream of the program at `path`.
+fn expected(path: &Path, stream: &str, contains: Vec<String>, required: bool) -> Expected {
+    let file = path.with_extension(stream);
+    if !contains.is_empty() {
+        assert!(
+            !file.exists(),
+            "{}: has both `; {stream}-contains:` lines and {}",
+            path.display(),
+            file.display()
+        );
+        Expected::Contains(contains)
+    } else if required || file.exists() {
+        Expected::Text(read(&file))
+    } else {
+        Expected::Text(String::new())
     }
 }
 

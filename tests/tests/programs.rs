@@ -6,12 +6,19 @@
 //! `asm a.gasm -o a.gbc; disasm a.gbc > b.gasm; asm b.gasm -o b.gbc` gives
 //! `a.gbc == b.gbc` byte for byte.
 //!
+//! The concurrency programs (header `; matrix: full|light`) also run under
+//! many scheduler configurations (see `greenvm_tests::matrix`); those runs
+//! are spread over a few test-side threads to keep the suite fast.
+//!
 //! Programs run with the programs directory as working directory and are
 //! named relative to it, so stack traces read `at f (exceptions.gasm:140)`.
 //! Each test checks every program and reports all failures together.
 
+use std::ffi::OsString;
 use std::path::Path;
+use std::sync::Mutex;
 
+use greenvm_tests::matrix::Matrix;
 use greenvm_tests::programs_dir;
 use greenvm_tests::run::{self, Outcome};
 use greenvm_tests::scratch::Scratch;
@@ -19,40 +26,19 @@ use greenvm_tests::spec::ProgramSpec;
 
 /// `greenvm run FILE [-- ARGS...]` in the programs directory.
 fn run_program(file: &Path, args: &[String]) -> Outcome {
-    let mut argv = vec!["run".into(), file.as_os_str().to_owned()];
+    run_program_with(&[], file, args)
+}
+
+/// `greenvm run OPTIONS FILE [-- ARGS...]` in the programs directory.
+fn run_program_with(options: &[String], file: &Path, args: &[String]) -> Outcome {
+    let mut argv: Vec<OsString> = vec!["run".into()];
+    argv.extend(options.iter().map(Into::into));
+    argv.push(file.as_os_str().to_owned());
     if !args.is_empty() {
         argv.push("--".into());
         argv.extend(args.iter().map(Into::into));
     }
     run::greenvm(&programs_dir(), argv)
-}
-
-/// Compares a run with the program's expectations; `Err` describes the mismatch.
-fn check(spec: &ProgramSpec, form: &str, outcome: &Outcome) -> Result<(), String> {
-    let mut problems = Vec::new();
-    if outcome.code() != Some(spec.expect_exit) {
-        problems.push(format!(
-            "exit status {:?}, expected {}",
-            outcome.code(),
-            spec.expect_exit
-        ));
-    }
-    if outcome.stdout != spec.expect_stdout {
-        problems.push(format!("stdout differs; expected:\n{}", spec.expect_stdout));
-    }
-    if outcome.stderr != spec.expect_stderr {
-        problems.push(format!("stderr differs; expected:\n{}", spec.expect_stderr));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} ({form}): {}\n{}",
-            spec.name,
-            problems.join("; "),
-            outcome.describe()
-        ))
-    }
 }
 
 /// Panics with every failure, if there were any.
@@ -93,7 +79,24 @@ fn the_sample_programs_are_all_there() {
         .into_iter()
         .map(|s| s.name)
         .collect();
-    for expected in ["hello", "fib", "workout", "exceptions", "deep-recursion"] {
+    for expected in [
+        "hello",
+        "fib",
+        "workout",
+        "exceptions",
+        "deep-recursion",
+        "threads",
+        "skynet",
+        "thread-ring",
+        "ping-pong",
+        "parallel-sum",
+        "sleep-sort",
+        "parked",
+        "preemption",
+        "deadlock",
+        "interrupt",
+        "uncaught-in-thread",
+    ] {
         assert!(
             names.iter().any(|n| n == expected),
             "programs/{expected}.gasm is missing; found {names:?}"
@@ -106,7 +109,7 @@ fn every_program_runs_as_gasm() {
     let mut failures = Vec::new();
     for spec in ProgramSpec::all_in(&programs_dir()) {
         let outcome = run_program(Path::new(&spec.file_name()), &spec.args);
-        if let Err(e) = check(&spec, "from .gasm", &outcome) {
+        if let Err(e) = spec.check("from .gasm", &outcome) {
             failures.push(e);
         }
     }
@@ -120,7 +123,7 @@ fn every_program_runs_as_gbc_with_the_same_output() {
     for spec in ProgramSpec::all_in(&programs_dir()) {
         let gbc = scratch.join(&format!("{}.gbc", spec.name));
         let result = assemble(Path::new(&spec.file_name()), &gbc)
-            .and_then(|()| check(&spec, "from .gbc", &run_program(&gbc, &spec.args)));
+            .and_then(|()| spec.check("from .gbc", &run_program(&gbc, &spec.args)));
         if let Err(e) = result {
             failures.push(e);
         }
@@ -171,4 +174,41 @@ fn every_program_survives_the_disassembler_round_trip() {
         }
     }
     report(failures);
+}
+
+#[test]
+fn concurrency_programs_agree_under_every_scheduler_configuration() {
+    let mut jobs = Vec::new();
+    for spec in ProgramSpec::all_in(&programs_dir()) {
+        for config in spec.matrix.configs() {
+            jobs.push((spec.name.clone(), config));
+        }
+    }
+    let specs: Vec<ProgramSpec> = ProgramSpec::all_in(&programs_dir())
+        .into_iter()
+        .filter(|s| s.matrix != Matrix::None)
+        .collect();
+    let queue = Mutex::new(jobs);
+    let failures = Mutex::new(Vec::new());
+    // Two runners: the machine has two cores and the other e2e tests run
+    // beside this one; the runs mostly sleep or are short.
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let Some((name, config)) = queue.lock().unwrap().pop() else {
+                    break;
+                };
+                let spec = specs
+                    .iter()
+                    .find(|s| s.name == name)
+                    .expect("every job comes from a spec");
+                let outcome =
+                    run_program_with(&config.options(), Path::new(&spec.file_name()), &spec.args);
+                if let Err(e) = spec.check(&format!("{config:?}"), &outcome) {
+                    failures.lock().unwrap().push(e);
+                }
+            });
+        }
+    });
+    report(failures.into_inner().unwrap());
 }
