@@ -4,13 +4,16 @@
 //! `sp`, `base`, `budget`) in machine registers.
 //!
 //! Contract with the general path (`super::run_slice`): [`run_fast`] returns
-//! `None` when the budget is spent, or `Some(insn)` for an instruction it
-//! does not handle (another instruction, an operand of an unexpected type, a
-//! bound or a type check that fails, a stack to grow, a frame vector to
-//! grow). It returns with `ip` already past that instruction and `budget`
-//! already charged for it, and everything else exactly as before it: the
-//! general path then executes it in full. So every shortcut here must match
-//! the general path's result for the cases it accepts.
+//! `None` when the budget is spent (right after the call or taken branch
+//! that spent it), or `Some(insn)` for an instruction it does not handle
+//! (another instruction, an operand of an unexpected type, a bound or a type
+//! check that fails, a stack to grow, a frame vector to grow). It returns
+//! with `ip` already past that instruction and everything else exactly as
+//! before it: the general path then executes it in full. So every shortcut
+//! here must match the general path's result for the cases it accepts.
+//!
+//! The budget is charged one unit per call and per taken branch, not per
+//! instruction (see `super` for why).
 
 use crate::heap::slot;
 use crate::isa::{ClassIdx, Instruction};
@@ -40,10 +43,6 @@ pub(super) fn run_fast(
     frame_access!($ thread, ip, sp, base);
 
     let exit = 'fast: loop {
-        if budget == 0 {
-            break 'fast None;
-        }
-        budget -= 1;
         // SAFETY: V-code: `ip` points at a valid instruction of this function.
         let insn = unsafe { *ip };
         // SAFETY: at most one past the end, and never fetched there (V-code).
@@ -55,6 +54,22 @@ pub(super) fn run_fast(
                 // SAFETY: `ip` is one past the current instruction.
                 break 'fast Some(unsafe { *ip.sub(1) })
             };
+        }
+        // Charges one budget unit (for a call or a taken branch, after it
+        // is done) and stops when the budget is spent.
+        macro_rules! tick {
+            () => {{
+                budget -= 1;
+                if budget == 0 {
+                    break 'fast None;
+                }
+            }};
+        }
+        macro_rules! taken {
+            ($t:expr) => {{
+                jump!($t);
+                tick!();
+            }};
         }
         macro_rules! fast_int_binop {
             (|$a:ident, $b:ident| $e:expr) => {{
@@ -89,7 +104,7 @@ pub(super) fn run_fast(
                     &Value::Int($a) => {
                         sp = unsafe { sp.sub(1) };
                         if $cond {
-                            jump!($t);
+                            taken!($t);
                         }
                     }
                     _ => bail!(),
@@ -103,7 +118,7 @@ pub(super) fn run_fast(
                     (&Value::Int($a), &Value::Int($b)) => {
                         sp = unsafe { sp.sub(2) };
                         if $cond {
-                            jump!($t);
+                            taken!($t);
                         }
                     }
                     _ => bail!(),
@@ -139,7 +154,7 @@ pub(super) fn run_fast(
             Instruction::FDiv => fast_float_binop!(|a, b| Value::Float(a / b)),
             Instruction::FCmpL => fast_float_binop!(|a, b| Value::Int(fcmp(a, b, -1))),
             Instruction::FCmpG => fast_float_binop!(|a, b| Value::Int(fcmp(a, b, 1))),
-            Instruction::Goto(t) => jump!(t),
+            Instruction::Goto(t) => taken!(t),
             Instruction::IfEq(t) => fast_if_int!(t, |a| a == 0),
             Instruction::IfNe(t) => fast_if_int!(t, |a| a != 0),
             Instruction::IfLt(t) => fast_if_int!(t, |a| a < 0),
@@ -154,12 +169,12 @@ pub(super) fn run_fast(
             Instruction::IfICmpLe(t) => fast_if_icmp!(t, |a, b| a <= b),
             Instruction::IfNull(t) => {
                 if pop!().is_null() {
-                    jump!(t);
+                    taken!(t);
                 }
             }
             Instruction::IfNonNull(t) => {
                 if !pop!().is_null() {
-                    jump!(t);
+                    taken!(t);
                 }
             }
             Instruction::Call(f) => {
@@ -201,6 +216,7 @@ pub(super) fn run_fast(
                 thread.cur_func = f.0;
                 ip = callee.code.as_ptr();
                 thread.cur_code = ip;
+                tick!();
             }
             Instruction::Return | Instruction::VReturn => {
                 let depth = thread.frames.len();

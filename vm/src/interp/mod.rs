@@ -77,27 +77,27 @@ macro_rules! frame_access {
         }
         // Index of a pointer into `values`.
         macro_rules! index_of {
-                    ($d p:expr) => {
-                        // SAFETY: both point into the same `values` buffer.
-                        unsafe { $d p.offset_from(stack!()) as usize }
-                    };
-                }
-        macro_rules! jump {
-                    ($d t:expr) => {{
-                        // SAFETY: V-code: the target is a valid pc of this function.
-                        $ip = unsafe { $thread.cur_code.add($d t.0 as usize) };
-                    }};
-                }
-        macro_rules! push {
-                    ($d v:expr) => {{
-                        let v = $d v;
-                        // SAFETY: V-stack: room for one more value.
-                        unsafe {
-                            $sp.write(v);
-                            $sp = $sp.add(1);
+                            ($d p:expr) => {
+                                // SAFETY: both point into the same `values` buffer.
+                                unsafe { $d p.offset_from(stack!()) as usize }
+                            };
                         }
-                    }};
-                }
+        macro_rules! jump {
+                            ($d t:expr) => {{
+                                // SAFETY: V-code: the target is a valid pc of this function.
+                                $ip = unsafe { $thread.cur_code.add($d t.0 as usize) };
+                            }};
+                        }
+        macro_rules! push {
+                            ($d v:expr) => {{
+                                let v = $d v;
+                                // SAFETY: V-stack: room for one more value.
+                                unsafe {
+                                    $sp.write(v);
+                                    $sp = $sp.add(1);
+                                }
+                            }};
+                        }
         macro_rules! pop {
             () => {
                 // SAFETY: V-stack: at least one value.
@@ -108,24 +108,24 @@ macro_rules! frame_access {
             };
         }
         macro_rules! peek {
-                    ($d n:expr) => {
-                        // SAFETY: V-stack: at least n + 1 values.
-                        unsafe { *$sp.sub($d n + 1) }
-                    };
-                }
+                            ($d n:expr) => {
+                                // SAFETY: V-stack: at least n + 1 values.
+                                unsafe { *$sp.sub($d n + 1) }
+                            };
+                        }
         macro_rules! set_top {
-                    ($d v:expr) => {{
-                        let v = $d v;
-                        // SAFETY: V-stack: at least one value.
-                        unsafe { *$sp.sub(1) = v };
-                    }};
-                }
+                            ($d v:expr) => {{
+                                let v = $d v;
+                                // SAFETY: V-stack: at least one value.
+                                unsafe { *$sp.sub(1) = v };
+                            }};
+                        }
         macro_rules! local {
-                    ($d l:expr) => {
-                        // SAFETY: V-index: the local exists; locals start at `base`.
-                        unsafe { &mut *$base.add($d l as usize) }
-                    };
-                }
+                            ($d l:expr) => {
+                                // SAFETY: V-index: the local exists; locals start at `base`.
+                                unsafe { &mut *$base.add($d l as usize) }
+                            };
+                        }
         macro_rules! operands {
             () => {
                 // SAFETY: V-stack: two operands.
@@ -158,6 +158,9 @@ pub enum RunExit {
 pub fn run(thread: &mut ThreadState, budget: u32) -> RunExit {
     if thread.frames.is_empty() {
         return RunExit::Finished(None);
+    }
+    if budget == 0 {
+        return RunExit::BudgetSpent;
     }
     if thread.trace {
         run_slice::<true>(thread, budget)
@@ -223,6 +226,13 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
             sp = unsafe { stack!().add(thread.sp) };
         }};
     }
+    // A taken branch: jumps and charges one budget unit.
+    macro_rules! taken {
+        ($t:expr) => {{
+            jump!($t);
+            budget = budget.saturating_sub(1);
+        }};
+    }
     // Unwraps a `Result<_, Pending>` or throws.
     macro_rules! attempt {
         ($e:expr) => {
@@ -279,7 +289,7 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
             match unsafe { &*sp } {
                 &Value::Int($a) => {
                     if $cond {
-                        jump!($t);
+                        taken!($t);
                     }
                 }
                 x => throw!(Pending::wrong_type(program, $name, "int", *x)),
@@ -293,7 +303,7 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
             match (lhs, rhs) {
                 (&Value::Int($a), &Value::Int($b)) => {
                     if $cond {
-                        jump!($t);
+                        taken!($t);
                     }
                 }
                 _ => throw!(operand_error(program, $name, "int", *lhs, *rhs)),
@@ -305,15 +315,10 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
         // The next instruction for the general path: from the fast path, or
         // (when tracing) fetched here.
         let slow = if TRACE {
-            if budget == 0 {
-                None
-            } else {
-                budget -= 1;
-                // SAFETY: V-code: `ip` points at a valid instruction.
-                let insn = unsafe { *ip };
-                ip = unsafe { ip.add(1) };
-                Some(insn)
-            }
+            // SAFETY: V-code: `ip` points at a valid instruction.
+            let insn = unsafe { *ip };
+            ip = unsafe { ip.add(1) };
+            Some(insn)
         } else {
             let mut regs = Registers {
                 ip,
@@ -438,7 +443,7 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                 },
 
                 // ---- branches ----
-                Instruction::Goto(t) => jump!(t),
+                Instruction::Goto(t) => taken!(t),
                 Instruction::IfEq(t) => if_int!("ifeq", t, |a| a == 0),
                 Instruction::IfNe(t) => if_int!("ifne", t, |a| a != 0),
                 Instruction::IfLt(t) => if_int!("iflt", t, |a| a < 0),
@@ -454,23 +459,23 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                 Instruction::IfACmpEq(t) => {
                     let (b, a) = (pop!(), pop!());
                     if a.same_as(b) {
-                        jump!(t);
+                        taken!(t);
                     }
                 }
                 Instruction::IfACmpNe(t) => {
                     let (b, a) = (pop!(), pop!());
                     if !a.same_as(b) {
-                        jump!(t);
+                        taken!(t);
                     }
                 }
                 Instruction::IfNull(t) => {
                     if pop!().is_null() {
-                        jump!(t);
+                        taken!(t);
                     }
                 }
                 Instruction::IfNonNull(t) => {
                     if !pop!().is_null() {
-                        jump!(t);
+                        taken!(t);
                     }
                 }
 
@@ -513,6 +518,7 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     thread.cur_func = f.0;
                     ip = callee.code.as_ptr();
                     thread.cur_code = ip;
+                    budget = budget.saturating_sub(1);
                 }
                 Instruction::CallNative(n) => {
                     // SAFETY: V-index: the native exists.
@@ -672,6 +678,10 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     let exc = pop!();
                     throw!(throwable_operand(program, exc));
                 }
+            }
+            if budget == 0 {
+                sync_out!();
+                return RunExit::BudgetSpent;
             }
             continue 'run;
         };
