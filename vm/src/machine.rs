@@ -18,7 +18,8 @@ use crate::program::{LinkOptions, Program};
 use crate::thread_state::{ThreadState, DEFAULT_STACK_SIZE};
 use crate::value::Value;
 
-/// Instructions per slice between preemption points.
+/// Budget per slice between preemption points (calls and taken branches;
+/// see [`crate::interp`]).
 pub const SLICE_BUDGET: u32 = 10_000;
 
 /// How to run a program.

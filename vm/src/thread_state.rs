@@ -121,6 +121,9 @@ pub struct ThreadState {
     pub(crate) allocs: AllocList,
     /// Log every instruction (`log::trace!`); checked once per slice.
     pub trace: bool,
+    /// Run every instruction on the interpreter's general path (as tracing
+    /// does); tests use it to check both paths agree.
+    pub(crate) general_path_only: bool,
     /// While `interp::run` executes: the current frame's function and a
     /// pointer to its code (kept here rather than in registers). Stale
     /// between slices.
@@ -172,6 +175,7 @@ impl ThreadState {
             stack_limit: stack_size,
             allocs: AllocList::new(),
             trace: false,
+            general_path_only: false,
             cur_func: func.0,
             cur_code: std::ptr::null(),
         })

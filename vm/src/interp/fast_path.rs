@@ -139,6 +139,28 @@ pub(super) fn run_fast(
             },
             Instruction::Pop => sp = unsafe { sp.sub(1) },
             Instruction::Dup => push!(peek!(0)),
+            Instruction::DupX1 => {
+                let (b, a) = (peek!(1), peek!(0));
+                // SAFETY: V-stack: two operands, room for one more.
+                unsafe {
+                    *sp.sub(2) = a;
+                    *sp.sub(1) = b;
+                }
+                push!(a);
+            }
+            Instruction::Dup2 => {
+                let (b, a) = (peek!(1), peek!(0));
+                push!(b);
+                push!(a);
+            }
+            Instruction::Swap => {
+                let (b, a) = (peek!(1), peek!(0));
+                // SAFETY: V-stack: two operands.
+                unsafe {
+                    *sp.sub(2) = a;
+                    *sp.sub(1) = b;
+                }
+            }
             Instruction::IAdd => fast_int_binop!(|a, b| a.wrapping_add(b)),
             Instruction::ISub => fast_int_binop!(|a, b| a.wrapping_sub(b)),
             Instruction::IMul => fast_int_binop!(|a, b| a.wrapping_mul(b)),
@@ -148,12 +170,49 @@ pub(super) fn run_fast(
             Instruction::IShl => fast_int_binop!(|a, b| a.wrapping_shl(b as u32 & 63)),
             Instruction::IShr => fast_int_binop!(|a, b| a.wrapping_shr(b as u32 & 63)),
             Instruction::ICmp => fast_int_binop!(|a, b| a.cmp(&b) as i64),
+            Instruction::IUShr => {
+                fast_int_binop!(|a, b| ((a as u64) >> (b as u32 & 63)) as i64)
+            }
+            Instruction::IDiv | Instruction::IRem => {
+                if matches!(peek!(0), Value::Int(0)) {
+                    bail!();
+                }
+                if matches!(insn, Instruction::IDiv) {
+                    fast_int_binop!(|a, b| a.wrapping_div(b))
+                } else {
+                    fast_int_binop!(|a, b| a.wrapping_rem(b))
+                }
+            }
+            Instruction::INeg => match peek!(0) {
+                Value::Int(a) => set_top!(Value::Int(a.wrapping_neg())),
+                _ => bail!(),
+            },
             Instruction::FAdd => fast_float_binop!(|a, b| Value::Float(a + b)),
             Instruction::FSub => fast_float_binop!(|a, b| Value::Float(a - b)),
             Instruction::FMul => fast_float_binop!(|a, b| Value::Float(a * b)),
             Instruction::FDiv => fast_float_binop!(|a, b| Value::Float(a / b)),
             Instruction::FCmpL => fast_float_binop!(|a, b| Value::Int(fcmp(a, b, -1))),
             Instruction::FCmpG => fast_float_binop!(|a, b| Value::Int(fcmp(a, b, 1))),
+            Instruction::FRem => fast_float_binop!(|a, b| Value::Float(a % b)),
+            Instruction::FNeg => match peek!(0) {
+                Value::Float(a) => set_top!(Value::Float(-a)),
+                _ => bail!(),
+            },
+            Instruction::I2F => match peek!(0) {
+                Value::Int(a) => set_top!(Value::Float(a as f64)),
+                _ => bail!(),
+            },
+            Instruction::F2I => match peek!(0) {
+                Value::Float(a) => set_top!(Value::Int(a as i64)),
+                _ => bail!(),
+            },
+            Instruction::IfACmpEq(t) | Instruction::IfACmpNe(t) => {
+                let same = peek!(1).same_as(peek!(0));
+                sp = unsafe { sp.sub(2) };
+                if same == matches!(insn, Instruction::IfACmpEq(_)) {
+                    taken!(t);
+                }
+            }
             Instruction::Goto(t) => taken!(t),
             Instruction::IfEq(t) => fast_if_int!(t, |a| a == 0),
             Instruction::IfNe(t) => fast_if_int!(t, |a| a != 0),
@@ -243,7 +302,7 @@ pub(super) fn run_fast(
             }
             Instruction::GetField(f) => {
                 let Value::Ref(r) = peek!(0) else { bail!() };
-                if r.class() != Some(ClassIdx(f.class as u32)) {
+                if !is_a(program, r, f.class) {
                     bail!();
                 }
                 let (slot_idx, ty) = program.field_slot(f);
@@ -251,7 +310,7 @@ pub(super) fn run_fast(
             }
             Instruction::PutField(f) => {
                 let Value::Ref(r) = peek!(1) else { bail!() };
-                if r.class() != Some(ClassIdx(f.class as u32)) {
+                if !is_a(program, r, f.class) {
                     bail!();
                 }
                 let (slot_idx, ty) = program.field_slot(f);
@@ -261,6 +320,15 @@ pub(super) fn run_fast(
                 sp = unsafe { sp.sub(2) };
             }
             Instruction::GetStatic(s) => push!(program.load_static(s.0 as usize)),
+            Instruction::PutStatic(s) => {
+                if !program.store_static(s.0 as usize, peek!(0)) {
+                    bail!();
+                }
+                sp = unsafe { sp.sub(1) };
+            }
+            Instruction::InstanceOf(c) => {
+                set_top!(Value::Int(program.is_instance_of(peek!(0), c) as i64))
+            }
             Instruction::ArrLoad => {
                 let (Value::Ref(r), Value::Int(i)) = (peek!(1), peek!(0)) else {
                     bail!()
@@ -307,4 +375,14 @@ pub(super) fn run_fast(
         budget,
     };
     exit
+}
+
+/// Whether `obj` is an instance of class `class` or a subclass (the field
+/// instructions' check), without calls.
+#[inline(always)]
+fn is_a(program: &Program, obj: crate::value::Ref, class: u16) -> bool {
+    match obj.class() {
+        Some(c) => c.0 == class as u32 || program.is_subclass(c, ClassIdx(class as u32)),
+        None => false,
+    }
 }

@@ -56,13 +56,36 @@ impl Harness {
     }
 }
 
-/// Runs `main` (which returns a value) and returns it.
+/// Runs `main` (which returns a value) and returns it. Runs it twice, on
+/// the fast path and on the general path only, and checks they agree.
 fn eval(src: &str) -> Value {
-    let mut h = harness(src);
-    match h.finish() {
-        RunExit::Finished(Some(v)) => v,
-        RunExit::Threw(e) => panic!("threw {}", format_uncaught(&h.program, "main", e)),
-        other => panic!("unexpected {other:?}"),
+    let mut results = Vec::new();
+    for general_path_only in [false, true] {
+        let mut h = harness(src);
+        h.thread.general_path_only = general_path_only;
+        let v = match h.finish() {
+            RunExit::Finished(Some(v)) => v,
+            RunExit::Threw(e) => panic!("threw {}", format_uncaught(&h.program, "main", e)),
+            other => panic!("unexpected {other:?}"),
+        };
+        results.push(describe(v));
+        if general_path_only {
+            assert_eq!(results[0], results[1], "fast and general paths disagree");
+            return v;
+        }
+    }
+    unreachable!()
+}
+
+/// A value's kind and content, comparable across programs.
+fn describe(v: Value) -> String {
+    match v {
+        Value::Ref(r) => match r.as_str() {
+            Some(s) if !s.contains('@') => format!("string {s:?}"),
+            _ => format!("{:?}", r.kind()),
+        },
+        Value::Float(f) => format!("float {:?}", f.to_bits()),
+        other => format!("{other:?}"),
     }
 }
 
@@ -96,15 +119,21 @@ fn eval_str(body: &str) -> String {
 /// Runs a program expected to end with an uncaught exception; returns its
 /// class name, message and the full report.
 fn uncaught(src: &str) -> (String, Option<String>, String) {
-    let mut h = harness(src);
-    match h.finish() {
-        RunExit::Threw(e) => (
-            h.program.type_name(Value::Ref(e)),
-            message(&h.program, e),
-            format_uncaught(&h.program, "main", e),
-        ),
-        other => panic!("expected an uncaught exception, got {other:?}"),
+    let mut reports = Vec::new();
+    for general_path_only in [false, true] {
+        let mut h = harness(src);
+        h.thread.general_path_only = general_path_only;
+        match h.finish() {
+            RunExit::Threw(e) => reports.push((
+                h.program.type_name(Value::Ref(e)),
+                message(&h.program, e),
+                format_uncaught(&h.program, "main", e),
+            )),
+            other => panic!("expected an uncaught exception, got {other:?}"),
+        }
     }
+    assert_eq!(reports[0], reports[1], "fast and general paths disagree");
+    reports.remove(0)
 }
 
 fn uncaught_body(body: &str) -> (String, Option<String>) {
@@ -691,8 +720,15 @@ fn parse_natives() {
 
 #[test]
 fn clock_natives_return_ints() {
-    assert!(eval_int("    callnative nanoTime") >= 0);
-    assert!(eval_int("    callnative currentTimeMillis") > 1_600_000_000_000);
+    for (native, min) in [("nanoTime", 0), ("currentTimeMillis", 1_600_000_000_000)] {
+        let mut h = harness(&format!(
+            ".func main() -> value\n    callnative {native}\n    vreturn\n.end\n"
+        ));
+        match h.finish() {
+            RunExit::Finished(Some(Value::Int(t))) => assert!(t >= min, "{native}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 // ---- exceptions ---------------------------------------------------------
