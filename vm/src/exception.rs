@@ -183,7 +183,7 @@ fn unwind(thread: &mut ThreadState, exc: Ref) -> Unwound {
         let func = &program.module.functions[frame.func as usize];
         let pc = frame.pc(&program).saturating_sub(1);
         let handler = func.handlers.iter().find(|h| {
-            h.start <= pc && pc < h.end && h.class.map_or(true, |c| program.is_subclass(class, c))
+            h.start <= pc && pc < h.end && h.class.is_none_or(|c| program.is_subclass(class, c))
         });
         if let Some(h) = handler {
             *frame = Frame::new(&program, frame.func, h.handler, frame.base);

@@ -17,6 +17,7 @@
 //!   grows on demand while `slots * SLOT_BYTES + frames * FRAME_BYTES` stays
 //!   within `stack_limit` (`--stack-size`); past it the call throws
 //!   StackOverflowError.
+//!
 //! While `interp::run` executes, the current frame lives in the loop's
 //! registers and `frames` holds only its callers (see `interp`).
 

@@ -41,6 +41,7 @@
 //! - V-index: locals, constants, functions, natives, classes, fields and
 //!   statics named by operands exist;
 //! - V-call: `call f` finds at least `f.params` values on the stack.
+//!
 //! Given those, and the call path reserving `locals + max_stack` slots for
 //! every frame (plus one spare for a handler's exception), every `sp`/`base`
 //! access below is in bounds.
