@@ -57,6 +57,7 @@ builtin_classes! {
     ERROR = 14 "Error" extends THROWABLE;
     STACK_OVERFLOW_ERROR = 15 "StackOverflowError" extends ERROR;
     OUT_OF_MEMORY_ERROR = 16 "OutOfMemoryError" extends ERROR;
+    ILLEGAL_THREAD_STATE_EXCEPTION = 17 "IllegalThreadStateException" extends ILLEGAL_ARGUMENT_EXCEPTION;
 }
 
 /// Number of built-in classes; user classes are numbered from here.
@@ -69,7 +70,10 @@ pub fn builtin_class(idx: ClassIdx) -> Option<&'static BuiltinClass> {
 
 /// Looks a built-in class up by name.
 pub fn builtin_class_by_name(name: &str) -> Option<ClassIdx> {
-    BUILTIN_CLASSES.iter().position(|c| c.name == name).map(|i| ClassIdx(i as u32))
+    BUILTIN_CLASSES
+        .iter()
+        .position(|c| c.name == name)
+        .map(|i| ClassIdx(i as u32))
 }
 
 /// A native's signature.
@@ -95,6 +99,27 @@ pub const NATIVES: &[NativeSig] = &[
     NativeSig { name: "parseInt", arity: 1, returns_value: true, doc: "parseInt(s) -> int: decimal integer; throws NumberFormatException" },
     NativeSig { name: "parseFloat", arity: 1, returns_value: true, doc: "parseFloat(s) -> float; throws NumberFormatException" },
     NativeSig { name: "exit", arity: 1, returns_value: false, doc: "exit(code): ends the VM at once with exit status code (0..=255)" },
+    // ---- threads (docs/threads.md) ----
+    NativeSig { name: "Thread.start", arity: 1, returns_value: false, doc: "Thread.start(t): NEW -> RUNNABLE; IllegalThreadStateException if already started" },
+    NativeSig { name: "Thread.join", arity: 1, returns_value: true, doc: "Thread.join(t) -> v: waits until t ends; its result, or null if it returns nothing or died by an exception; InterruptedException" },
+    NativeSig { name: "Thread.joinMillis", arity: 2, returns_value: true, doc: "Thread.joinMillis(t, ms) -> v: as join, waiting at most ms milliseconds; null if t is still alive" },
+    NativeSig { name: "Thread.isAlive", arity: 1, returns_value: true, doc: "Thread.isAlive(t) -> int: 1 if started and not yet TERMINATED" },
+    NativeSig { name: "Thread.yield", arity: 0, returns_value: false, doc: "Thread.yield(): goes to the back of the run queue" },
+    NativeSig { name: "Thread.sleep", arity: 1, returns_value: false, doc: "Thread.sleep(ms): TIMED_WAITING for ms milliseconds on a runtime timer; InterruptedException" },
+    NativeSig { name: "Thread.current", arity: 0, returns_value: true, doc: "Thread.current() -> t: the calling thread" },
+    NativeSig { name: "Thread.interrupt", arity: 1, returns_value: false, doc: "Thread.interrupt(t): sets t's interrupt flag and wakes it from sleep, join or park" },
+    NativeSig { name: "Thread.interrupted", arity: 0, returns_value: true, doc: "Thread.interrupted() -> int: the calling thread's interrupt flag, which is cleared" },
+    NativeSig { name: "Thread.setDaemon", arity: 2, returns_value: false, doc: "Thread.setDaemon(t, flag): before start only; IllegalThreadStateException after" },
+    NativeSig { name: "Thread.setName", arity: 2, returns_value: false, doc: "Thread.setName(t, s)" },
+    NativeSig { name: "Thread.getName", arity: 1, returns_value: true, doc: "Thread.getName(t) -> s: `main`, or `Thread-N` by default" },
+    NativeSig { name: "Thread.getId", arity: 1, returns_value: true, doc: "Thread.getId(t) -> int: 1 for main, then in creation order" },
+    NativeSig { name: "Thread.getState", arity: 1, returns_value: true, doc: "Thread.getState(t) -> s: NEW, RUNNABLE, BLOCKED, WAITING, TIMED_WAITING or TERMINATED" },
+    NativeSig { name: "Thread.workerIndex", arity: 0, returns_value: true, doc: "Thread.workerIndex() -> int: the OS worker running the caller" },
+    NativeSig { name: "LockSupport.park", arity: 0, returns_value: false, doc: "LockSupport.park(): waits for a permit (WAITING); may return spuriously" },
+    NativeSig { name: "LockSupport.parkNanos", arity: 1, returns_value: false, doc: "LockSupport.parkNanos(ns): as park, at most ns nanoseconds (TIMED_WAITING)" },
+    NativeSig { name: "LockSupport.unpark", arity: 1, returns_value: false, doc: "LockSupport.unpark(t): gives t a permit, waking it if parked" },
+    NativeSig { name: "Runtime.workers", arity: 0, returns_value: true, doc: "Runtime.workers() -> int: number of OS worker threads" },
+    NativeSig { name: "System.rssKiB", arity: 0, returns_value: true, doc: "System.rssKiB() -> int: resident memory of the process (VmRSS) in KiB" },
 ];
 
 /// Looks a native up by name: its index in [`NATIVES`] and its signature.
@@ -111,10 +136,17 @@ mod tests {
         for (i, c) in BUILTIN_CLASSES.iter().enumerate() {
             assert_eq!(builtin_class_by_name(c.name), Some(ClassIdx(i as u32)));
             if let Some(s) = c.superclass {
-                assert!((s.0 as usize) < i, "{} must come after its superclass", c.name);
+                assert!(
+                    (s.0 as usize) < i,
+                    "{} must come after its superclass",
+                    c.name
+                );
             }
         }
-        assert_eq!(builtin_class(STACK_OVERFLOW_ERROR).unwrap().name, "StackOverflowError");
+        assert_eq!(
+            builtin_class(STACK_OVERFLOW_ERROR).unwrap().name,
+            "StackOverflowError"
+        );
     }
 
     #[test]

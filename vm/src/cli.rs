@@ -8,7 +8,7 @@
 //! - Exit statuses: [`EXIT_OK`], [`EXIT_UNCAUGHT`] (main ended by an uncaught
 //!   exception, decided by the machine), [`EXIT_BAD_INPUT`] (usage errors —
 //!   clap's own exit with 2 as well — unreadable files, assembly, load and
-//!   verify errors), [`EXIT_DEADLOCK`] (reserved for the thread work).
+//!   verify errors), [`EXIT_DEADLOCK`] (no thread can ever run again).
 //! - Errors go to stderr, results to stdout; nothing here panics, including
 //!   when stdout is a closed pipe.
 
@@ -17,6 +17,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+
+use runtime::{PolicyConfig, PolicyKind, Victim};
 
 use crate::loader::{self, LoadFailure};
 use crate::machine::{self, RunOptions};
@@ -28,8 +30,25 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_UNCAUGHT: i32 = 1;
 /// Bad usage, an unreadable file, or an assembly, load or verify error.
 pub const EXIT_BAD_INPUT: i32 = 2;
-/// Every thread is blocked forever (reserved for the thread instructions).
-pub const EXIT_DEADLOCK: i32 = 3;
+/// Every thread is blocked forever: a thread dump went to stderr.
+pub const EXIT_DEADLOCK: i32 = crate::machine::EXIT_DEADLOCK;
+
+/// Parses a scheduler name (`steal-half`, `round-robin`, ...).
+fn parse_name<T: std::str::FromStr>(s: &str) -> Result<T, String>
+where
+    T::Err: fmt::Display,
+{
+    s.parse::<T>().map_err(|e| e.to_string())
+}
+
+/// Parses `on` or `off`.
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("expected `on` or `off`, not `{s}`")),
+    }
+}
 
 /// greenvm: a Java-style bytecode VM with green threads.
 #[derive(Parser, Debug)]
@@ -80,6 +99,31 @@ pub struct RunArgs {
     /// RUST_LOG says otherwise).
     #[arg(long)]
     pub trace: bool,
+    /// OS worker threads that run the green threads (default: number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
+    /// Scheduling policy: global-fifo, steal-one or steal-half (docs/scheduling.md).
+    #[arg(long, value_name = "POLICY", default_value = "steal-half", value_parser = parse_name::<PolicyKind>)]
+    pub policy: PolicyKind,
+    /// Run a freshly woken or spawned thread next on the same worker (on|off).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off)]
+    pub lifo_slot: bool,
+    /// How an idle worker picks whom to steal from: random or round-robin.
+    #[arg(long, value_name = "VICTIM", default_value = "random", value_parser = parse_name::<Victim>)]
+    pub victim: Victim,
+    /// Capacity of each worker's local run queue; half overflows to the global queue.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub local_queue: u32,
+    /// Budget of one time slice before a running thread is preempted, in calls
+    /// and taken branches (each loop iteration or call costs at least one).
+    #[arg(long, value_name = "N", default_value_t = crate::machine::DEFAULT_QUANTUM, value_parser = clap::value_parser!(u32).range(1..))]
+    pub quantum: u32,
+    /// Seed of every random scheduling choice; with --workers 1 runs are repeatable.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Count scheduling events and print them to stderr at exit.
+    #[arg(long)]
+    pub stats: bool,
     /// Arguments passed to `main` as an array of strings.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -197,10 +241,22 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
             path: args.file.display().to_string(),
         });
     }
+    let defaults = RunOptions::default();
     let options = RunOptions {
         stack_size: args.stack_size,
         max_heap: args.max_heap,
         trace: args.trace,
+        workers: args.workers.map_or(defaults.workers, usize::from),
+        policy: PolicyConfig {
+            kind: args.policy,
+            lifo_slot: args.lifo_slot,
+            victim: args.victim,
+            local_queue_cap: args.local_queue as usize,
+            ..defaults.policy
+        },
+        seed: args.seed,
+        quantum: args.quantum,
+        stats: args.stats,
     };
     log::debug!(
         "running {} (stack {} bytes, heap at most {} bytes, trace {})",

@@ -47,6 +47,11 @@ pub fn write_value(program: &Program, v: Value, out: &mut String) {
                 let elem = r.array_elem_type().map_or("?", |t| t.name());
                 let _ = write!(out, "{elem}[{}]@{:x}", r.slots().len(), r.identity_hash());
             }
+            ObjKind::Thread => {
+                if let Some(t) = r.as_thread() {
+                    let _ = write!(out, "Thread[#{},{}]", t.id, t.name());
+                }
+            }
         },
     }
 }

@@ -14,7 +14,8 @@
 //!   not byte offsets.
 //! - `size_of::<Instruction>()` is 8 bytes (pinned by a test): the dispatch
 //!   loop walks a dense `[Instruction]`.
-//! - Opcodes 0xC0..=0xDF are reserved for thread and monitor instructions.
+//! - Opcodes 0xC0..=0xDF are for thread and monitor instructions: 0xC0 and
+//!   0xC1 create threads; 0xC2..=0xDF are reserved for monitors.
 //!
 //! Stack effects are written `pops -> pushes`; [`StackEffect::Dynamic`] marks
 //! the few instructions (calls, natives, returns, throw) whose effect depends
@@ -500,6 +501,17 @@ instructions! {
     /// Throws NullPointerException if exc is null, ClassCastException if it is
     /// not a Throwable.
     0x68 Throw "throw" [dynamic];
+
+    // ---- threads (0xC0..=0xDF; monitors will take 0xC2..) -----------------
+    /// `newthread f` — a NEW thread that will run `f` with the parameters
+    /// popped from the stack (first parameter deepest); start it with the
+    /// native `Thread.start`. Stack: …, a1..an → …, thread
+    /// Throws OutOfMemoryError.
+    0xC0 NewThread "newthread" (FuncIdx) [dynamic];
+    /// `spawn f` — `newthread f` followed by `Thread.start`: the thread is
+    /// RUNNABLE at once. Stack: …, a1..an → …, thread
+    /// Throws OutOfMemoryError.
+    0xC1 Spawn "spawn" (FuncIdx) [dynamic];
 }
 
 impl Instruction {
@@ -552,15 +564,20 @@ mod tests {
     }
 
     #[test]
-    fn opcodes_are_unique_sorted_and_outside_the_reserved_range() {
+    fn opcodes_are_unique_sorted_and_outside_the_monitor_range() {
         for pair in OPCODES.windows(2) {
-            assert!(pair[0].opcode < pair[1].opcode, "{} / {}", pair[0].mnemonic, pair[1].mnemonic);
+            assert!(
+                pair[0].opcode < pair[1].opcode,
+                "{} / {}",
+                pair[0].mnemonic,
+                pair[1].mnemonic
+            );
         }
         let mut names: Vec<_> = OPCODES.iter().map(|i| i.mnemonic).collect();
         names.sort();
         names.dedup();
         assert_eq!(names.len(), OPCODES.len());
-        assert!(OPCODES.iter().all(|i| !(0xC0..=0xDF).contains(&i.opcode)));
+        assert!(OPCODES.iter().all(|i| !(0xC2..=0xDF).contains(&i.opcode)));
     }
 
     #[test]
@@ -578,7 +595,10 @@ mod tests {
                 OperandKind::Static => Operand::Static(StaticIdx(8)),
                 OperandKind::Native => Operand::Native(NativeIdx(9)),
                 OperandKind::Type => Operand::Type(ValueType::Float),
-                OperandKind::Inc => Operand::Inc(IncOperand { local: Local(1), delta: -2 }),
+                OperandKind::Inc => Operand::Inc(IncOperand {
+                    local: Local(1),
+                    delta: -2,
+                }),
             };
             let insn = Instruction::from_parts(info.opcode, operand).unwrap();
             assert_eq!(insn.opcode(), info.opcode);
@@ -586,7 +606,11 @@ mod tests {
             assert_eq!(insn.operand(), operand);
             assert_eq!(op_by_mnemonic(info.mnemonic).unwrap().opcode, info.opcode);
             // a wrong operand kind is refused
-            let wrong = if info.operand == OperandKind::None { Operand::Int(1) } else { Operand::None };
+            let wrong = if info.operand == OperandKind::None {
+                Operand::Int(1)
+            } else {
+                Operand::None
+            };
             assert!(Instruction::from_parts(info.opcode, wrong).is_none());
         }
         assert!(Instruction::from_parts(0xFF, Operand::None).is_none());

@@ -1,26 +1,35 @@
-//! The top-level entry the CLI uses: link a verified module, start `main` on
-//! one VM thread, run it to completion in slices, report the outcome.
+//! The top-level entry the CLI uses: link a verified module, start `main` as
+//! the first VM thread on the green-thread scheduler, run until the program
+//! is over, report the outcome.
 //!
-//! Exit status: 0 when `main` returns, 1 when an exception escapes it (after
-//! the Java-style report on stderr), 2 when the program cannot start (no
-//! `main`, link error). `exit(code)` in the program ends the process
-//! directly. stdout is flushed before returning.
+//! Exit status: 0 when `main` and every non-daemon thread have ended and
+//! `main` returned normally; 1 when an exception escaped `main` (after the
+//! Java-style report on stderr); 2 when the program cannot start (no `main`,
+//! link error); 3 on deadlock (after the thread dump on stderr).
+//! `exit(code)` in the program ends the process directly. stdout is flushed
+//! before returning.
 
 use std::sync::Arc;
 
-use crate::exception;
+use runtime::{Config, Outcome, PolicyConfig, Runtime, Stats};
+
 use crate::heap::{slot, AllocList, DEFAULT_MAX_HEAP};
-use crate::interp::{self, RunExit};
 use crate::isa::{FuncIdx, ValueType};
 use crate::module::Module;
 use crate::output::Output;
 use crate::program::{LinkOptions, Program};
 use crate::thread_state::{ThreadState, DEFAULT_STACK_SIZE};
+use crate::threads::{self, SchedOptions, VmJob, VmThread};
 use crate::value::Value;
 
-/// Budget per slice between preemption points (calls and taken branches;
-/// see [`crate::interp`]).
-pub const SLICE_BUDGET: u32 = 10_000;
+/// Default `--quantum`: the budget of one slice before the thread is
+/// preempted, counted in calls and taken branches (see [`crate::interp`]);
+/// every loop iteration and call costs at least one, so a spinning thread
+/// gives way after at most this many iterations.
+pub const DEFAULT_QUANTUM: u32 = 4000;
+
+/// Exit status on deadlock.
+pub const EXIT_DEADLOCK: i32 = 3;
 
 /// How to run a program.
 #[derive(Clone, Debug)]
@@ -31,6 +40,16 @@ pub struct RunOptions {
     pub max_heap: usize,
     /// Log every instruction at trace level (`log::trace!`).
     pub trace: bool,
+    /// OS worker threads (`--workers`).
+    pub workers: usize,
+    /// Scheduling policy (`--policy`, `--lifo-slot`, `--victim`, `--local-queue`).
+    pub policy: PolicyConfig,
+    /// Seed of every random scheduling choice (`--seed`).
+    pub seed: u64,
+    /// Slice budget (`--quantum`).
+    pub quantum: u32,
+    /// Count scheduling events and print them to stderr at exit (`--stats`).
+    pub stats: bool,
 }
 
 impl Default for RunOptions {
@@ -39,18 +58,22 @@ impl Default for RunOptions {
             stack_size: DEFAULT_STACK_SIZE,
             max_heap: DEFAULT_MAX_HEAP,
             trace: false,
+            workers: Config::default().workers,
+            policy: PolicyConfig::default(),
+            seed: 0,
+            quantum: DEFAULT_QUANTUM,
+            stats: false,
         }
     }
 }
 
-/// Runs a verified module's `main` with `args` (the command-line arguments
-/// after `--`) and returns the process exit status.
+/// Runs `module` (already verified) with `args`; returns the exit status.
 pub fn run(module: Module, args: Vec<String>, opts: &RunOptions) -> i32 {
     run_with_output(module, args, opts, Output::process()).0
 }
 
-/// [`run`] with a chosen output sink; also returns the program (for tests
-/// to read captured output).
+/// Like [`run`], writing to `output`; also returns the program (for tests
+/// that read captured output).
 pub fn run_with_output(
     module: Module,
     args: Vec<String>,
@@ -63,25 +86,35 @@ pub fn run_with_output(
         return (2, None);
     };
     let source = module.source_name.clone();
-    let program = match Program::link(
-        module,
-        LinkOptions {
-            max_heap: opts.max_heap,
-            output,
+    let workers = opts.workers.max(1);
+    let link = LinkOptions {
+        max_heap: opts.max_heap,
+        output,
+        sched: SchedOptions {
+            quantum: opts.quantum.max(1),
+            stack_size: opts.stack_size,
+            workers,
         },
-    ) {
+    };
+    let program = match Program::link(module, link) {
         Ok(p) => Arc::new(p),
         Err(e) => {
             eprintln!("error: {source}: {e}");
             return (2, None);
         }
     };
-    let status = run_main(&program, main, &args, opts);
+    let status = run_main(&program, main, &args, opts, workers);
     program.output.flush();
     (status, Some(program))
 }
 
-fn run_main(program: &Arc<Program>, main: FuncIdx, args: &[String], opts: &RunOptions) -> i32 {
+fn run_main(
+    program: &Arc<Program>,
+    main: FuncIdx,
+    args: &[String],
+    opts: &RunOptions,
+    workers: usize,
+) -> i32 {
     let params = program.module.functions[main.0 as usize].params;
     let main_args = match params {
         0 => vec![],
@@ -100,33 +133,59 @@ fn run_main(program: &Arc<Program>, main: FuncIdx, args: &[String], opts: &RunOp
             return 2;
         }
     };
-    let mut thread = match ThreadState::new(program.clone(), main, &main_args, opts.stack_size) {
+    let mut stack = match ThreadState::new(program.clone(), main, &main_args, opts.stack_size) {
         Ok(t) => t,
         Err(e) => {
             program.output.write_err(format!("error: {e}\n").as_bytes());
             return 1;
         }
     };
-    thread.trace = opts.trace;
-    loop {
-        match interp::run(&mut thread, SLICE_BUDGET) {
-            RunExit::BudgetSpent => {}
-            RunExit::Finished(_) => return 0,
-            RunExit::Threw(exc) => {
-                exception::report_uncaught(program, "main", exc);
-                return 1;
-            }
-            RunExit::Blocked => {
-                program
-                    .output
-                    .write_err(b"error: the main thread blocked and no scheduler can wake it\n");
-                return 1;
-            }
+    stack.trace = opts.trace;
+    let id = program.threads.next_id();
+    let main_thread = Arc::new(VmThread::new(id, None, stack));
+    let mut list = AllocList::new();
+    let obj = program.heap.alloc_thread(&mut list, main_thread.clone());
+    program.heap.retire(list);
+    match obj {
+        Ok(obj) => main_thread.set_object(obj),
+        Err(_) => {
+            program
+                .output
+                .write_err(b"error: out of memory for the main thread\n");
+            return 1;
+        }
+    }
+    program.threads.register(&main_thread);
+    main_thread.mark_started();
+
+    let stats = opts.stats.then(|| Arc::new(Stats::new()));
+    let config = Config {
+        workers,
+        policy: opts.policy,
+        seed: opts.seed,
+        events: stats.clone().map(|s| s as Arc<dyn runtime::EventSink>),
+        ..Config::default()
+    };
+    log::debug!(
+        "starting main on {workers} worker(s), policy {:?}",
+        opts.policy
+    );
+    let outcome = Runtime::new(config).run(Box::new(VmJob::new(main_thread)));
+    if let Some(stats) = stats {
+        program.output.write_err(format!("{stats}").as_bytes());
+    }
+    match outcome {
+        Outcome::Completed => program.threads.main_status(),
+        Outcome::Deadlock => {
+            program
+                .output
+                .write_err(threads::format_deadlock(program).as_bytes());
+            EXIT_DEADLOCK
         }
     }
 }
 
-/// `ref[]` of the argument strings.
+/// The `args` array of strings `main` receives.
 fn args_array(program: &Program, args: &[String]) -> Option<Value> {
     let mut list = AllocList::new();
     let result = (|| {

@@ -15,6 +15,8 @@ use crate::builtin::{NativeSig, NUMBER_FORMAT_EXCEPTION};
 use crate::display;
 use crate::exception::Pending;
 use crate::thread_state::ThreadState;
+use crate::threads::natives as threads;
+use crate::threads::Wait;
 use crate::value::Value;
 
 /// Most arguments any native takes (the interpreter copies them into a
@@ -30,6 +32,11 @@ pub enum NativeResult {
     Void,
     /// Throw this exception in the calling frame.
     Throw(Pending),
+    /// The thread must wait (see [`crate::threads`]). With `retry`, the
+    /// arguments stay on the stack and the same `callnative` runs again when
+    /// the thread is woken; without it, the call is complete (pushing null
+    /// if the native returns a value) and the thread continues after it.
+    Block { wait: Wait, retry: bool },
 }
 
 /// A native implementation.
@@ -58,6 +65,26 @@ const IMPLS: &[NativeFn] = &[
     parse_int,
     parse_float,
     exit,
+    threads::start,
+    threads::join,
+    threads::join_millis,
+    threads::is_alive,
+    threads::yield_now,
+    threads::sleep,
+    threads::current,
+    threads::interrupt,
+    threads::interrupted_native,
+    threads::set_daemon,
+    threads::set_name,
+    threads::get_name,
+    threads::get_id,
+    threads::get_state,
+    threads::worker_index,
+    threads::park,
+    threads::park_nanos,
+    threads::unpark,
+    threads::workers,
+    threads::rss_kib,
 ];
 
 /// Finds a native's implementation by name.

@@ -28,6 +28,7 @@ use crate::isa::{ClassIdx, FieldRef, ValueType};
 use crate::module::{Constant, Module};
 use crate::natives::{self, ResolvedNative};
 use crate::output::Output;
+use crate::threads::{SchedOptions, ThreadRegistry};
 use crate::value::{Ref, Value};
 
 /// `Throwable.message`'s slot.
@@ -94,6 +95,8 @@ impl std::error::Error for LinkError {}
 pub struct LinkOptions {
     pub max_heap: usize,
     pub output: Output,
+    /// Options of the program's threads.
+    pub sched: SchedOptions,
 }
 
 impl Default for LinkOptions {
@@ -101,6 +104,7 @@ impl Default for LinkOptions {
         LinkOptions {
             max_heap: crate::heap::DEFAULT_MAX_HEAP,
             output: Output::process(),
+            sched: SchedOptions::default(),
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct Program {
     pub natives: Vec<ResolvedNative>,
     pub heap: Heap,
     pub output: Output,
+    /// Every thread of the program.
+    pub threads: ThreadRegistry,
     /// An OutOfMemoryError allocated at link time, thrown when even an
     /// exempt allocation fails (the host itself is out of memory).
     pub(crate) fallback_oom: Ref,
@@ -181,6 +187,7 @@ impl Program {
             natives,
             heap,
             output: opts.output,
+            threads: ThreadRegistry::new(opts.sched),
             fallback_oom,
         })
     }
@@ -251,6 +258,8 @@ impl Program {
                         .map_or("object".into(), |l| l.name.clone())
                 } else if let Some(t) = r.array_elem_type() {
                     format!("{t}[]")
+                } else if r.as_thread().is_some() {
+                    "Thread".into()
                 } else {
                     "string".into()
                 }
@@ -365,6 +374,7 @@ mod tests {
         LinkOptions {
             max_heap: 1 << 20,
             output: Output::capture(),
+            ..LinkOptions::default()
         }
     }
 

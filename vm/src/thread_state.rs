@@ -32,8 +32,10 @@ use crate::value::{Ref, Value};
 pub const SLOT_BYTES: usize = std::mem::size_of::<Value>();
 /// Bytes each frame counts for against the stack limit.
 pub const FRAME_BYTES: usize = 16;
-/// Value slots reserved when a thread starts.
-pub const INITIAL_SLOTS: usize = 32;
+/// Value slots reserved when a thread starts (at least; more if its first
+/// frame needs them). Small, because a million parked threads must each cost
+/// under 1 KiB; the stack doubles on demand.
+pub const INITIAL_SLOTS: usize = 8;
 /// Default `--stack-size`: 1 MiB.
 pub const DEFAULT_STACK_SIZE: usize = 1 << 20;
 
@@ -130,6 +132,9 @@ pub struct ThreadState {
     /// between slices.
     pub(crate) cur_func: u32,
     pub(crate) cur_code: *const Instruction,
+    /// Scheduling links, valid only while the thread runs under the
+    /// scheduler (see [`crate::threads`]).
+    pub(crate) sched: crate::threads::SchedLink,
 }
 
 // SAFETY: the only non-Send parts are the frames' `ip` pointers (and
@@ -166,7 +171,7 @@ impl ThreadState {
         values[..args.len()].copy_from_slice(args);
         let sp = f.locals as usize;
         log::debug!("thread started in `{}`", f.name);
-        let mut frames = Vec::with_capacity(4);
+        let mut frames = Vec::with_capacity(1);
         frames.push(Frame::new(&program, func.0, 0, 0));
         Ok(ThreadState {
             program,
@@ -179,6 +184,7 @@ impl ThreadState {
             general_path_only: false,
             cur_func: func.0,
             cur_code: std::ptr::null(),
+            sched: crate::threads::SchedLink::default(),
         })
     }
 
@@ -263,6 +269,7 @@ mod tests {
         let opts = LinkOptions {
             max_heap: 1 << 20,
             output: crate::output::Output::capture(),
+            ..LinkOptions::default()
         };
         Arc::new(Program::link(module, opts).unwrap())
     }

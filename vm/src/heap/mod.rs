@@ -40,6 +40,9 @@ use object::{Header, ObjKind, Ref, HEADER_SIZE, STRING_PREFIX};
 /// Default `max_heap`: 2 GiB.
 pub const DEFAULT_MAX_HEAP: usize = 2 << 30;
 
+/// Body size of a thread object: one pointer.
+const THREAD_BODY: usize = 8;
+
 /// The largest array length and string byte length (Java's limit).
 pub const MAX_LENGTH: usize = i32::MAX as usize;
 
@@ -313,11 +316,32 @@ impl Heap {
         Ok(unsafe { Ref::from_header(obj) })
     }
 
+    /// Allocates a thread object that holds `thread` (a strong reference,
+    /// released when the heap frees the object).
+    pub fn alloc_thread(
+        &self,
+        list: &mut AllocList,
+        thread: std::sync::Arc<crate::threads::VmThread>,
+    ) -> Result<Ref, OutOfMemory> {
+        let size = HEADER_SIZE + THREAD_BODY;
+        let header = Heap::header(ObjKind::Thread, 0, 0, 0);
+        let obj = self.alloc_raw(list, size, header, false)?;
+        // SAFETY: the object has room for one pointer, 8-aligned right after
+        // the header; it is not yet published.
+        unsafe {
+            let body = (obj.as_ptr() as *mut u8).add(HEADER_SIZE);
+            (body as *mut *const crate::threads::VmThread).write(std::sync::Arc::into_raw(thread));
+        }
+        // SAFETY: fully initialised.
+        Ok(unsafe { Ref::from_header(obj) })
+    }
+
     /// The allocation size of an object (what `alloc_raw` was asked for).
     fn object_size(h: &Header) -> usize {
         match h.kind {
             ObjKind::Instance | ObjKind::Array => HEADER_SIZE + 8 * h.len as usize,
             ObjKind::Str => HEADER_SIZE + STRING_PREFIX + h.len as usize,
+            ObjKind::Thread => HEADER_SIZE + THREAD_BODY,
         }
     }
 }
@@ -334,6 +358,12 @@ impl Drop for Heap {
             unsafe {
                 let next = (*cur).next.load(Ordering::Relaxed);
                 let size = Heap::object_size(&*cur);
+                if (*cur).kind == ObjKind::Thread {
+                    // The object's strong reference to its VmThread.
+                    let body = (cur as *const u8).add(HEADER_SIZE)
+                        as *const *const crate::threads::VmThread;
+                    drop(std::sync::Arc::from_raw(*body));
+                }
                 std::alloc::dealloc(cur as *mut u8, Layout::from_size_align_unchecked(size, 8));
                 cur = next;
             }

@@ -5,7 +5,9 @@
 //! - instance: header, then `len` slots (`AtomicU64`), laid out by the class
 //!   (see [`crate::program::ClassLayout`]);
 //! - array: header, then `len` slots; the element type is in the header;
-//! - string: header, then the character count (`u64`), then `len` UTF-8 bytes.
+//! - string: header, then the character count (`u64`), then `len` UTF-8 bytes;
+//! - thread: header, then one pointer: a strong `Arc<VmThread>` reference
+//!   (released when the heap frees the object).
 //!
 //! Invariants:
 //! - The header's plain fields (`kind`, `elem_type`, `class`, `len`) are
@@ -33,6 +35,8 @@ pub enum ObjKind {
     Array = 1,
     /// An immutable UTF-8 string.
     Str = 2,
+    /// A VM thread (see [`crate::threads::VmThread`]).
+    Thread = 3,
 }
 
 /// The header at the start of every heap object.
@@ -140,11 +144,11 @@ impl Ref {
         }
     }
 
-    /// The slots of an instance or array (empty for strings).
+    /// The slots of an instance or array (empty for strings and threads).
     #[inline(always)]
     pub fn slots(&self) -> &[AtomicU64] {
         let h = self.header();
-        if h.kind == ObjKind::Str {
+        if h.kind == ObjKind::Str || h.kind == ObjKind::Thread {
             return &[];
         }
         // SAFETY: instances and arrays are allocated with `len` zeroed
@@ -186,6 +190,34 @@ impl Ref {
         // SAFETY: string objects store their char count, 8-byte aligned, at
         // the start of the body, written once before publication.
         Some(unsafe { *((self.0.as_ptr() as *const u8).add(HEADER_SIZE) as *const u64) as usize })
+    }
+
+    /// The VM thread of a thread object; `None` for other objects.
+    #[inline]
+    pub fn as_thread(&self) -> Option<&crate::threads::VmThread> {
+        if self.header().kind != ObjKind::Thread {
+            return None;
+        }
+        // SAFETY: a thread object's body is one pointer from `Arc::into_raw`,
+        // written before publication and never changed; the object holds
+        // that strong reference until the heap frees it, and the heap
+        // outlives every Ref.
+        unsafe {
+            let body = (self.0.as_ptr() as *const u8).add(HEADER_SIZE)
+                as *const *const crate::threads::VmThread;
+            Some(&**body)
+        }
+    }
+
+    /// A new strong reference to the VM thread of a thread object.
+    pub fn thread_arc(&self) -> Option<std::sync::Arc<crate::threads::VmThread>> {
+        let t: *const crate::threads::VmThread = self.as_thread()?;
+        // SAFETY: `t` came from `Arc::into_raw` (see `as_thread`) and the
+        // object still holds that reference, so the count is at least 1.
+        unsafe {
+            std::sync::Arc::increment_strong_count(t);
+            Some(std::sync::Arc::from_raw(t))
+        }
     }
 
     /// The object's identity hash, assigned on first use.

@@ -57,6 +57,7 @@ use crate::isa::Instruction;
 use crate::natives::{NativeResult, MAX_NATIVE_ARITY};
 use crate::program::Program;
 use crate::thread_state::{Frame, ThreadState};
+use crate::threads::{self, Wait};
 use crate::value::{Ref, Value};
 
 use operations::*;
@@ -150,9 +151,9 @@ mod operations;
 pub enum RunExit {
     /// The budget ran out at an instruction boundary; call `run` again to go on.
     BudgetSpent,
-    /// Reserved for thread and monitor operations (next issue): the thread
-    /// waits and must not be run until woken.
-    Blocked,
+    /// The thread waits (join, sleep, park, yield) at an instruction
+    /// boundary, its whole state in its VM stack; run it again when woken.
+    Blocked(Wait),
     /// The bottom frame returned, with its value if it returns one; the
     /// thread is over.
     Finished(Option<Value>),
@@ -537,13 +538,43 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     sync_out!();
                     let result = (native.imp)(thread, &args[..arity]);
                     sync_in!();
+                    if let NativeResult::Block { wait, retry } = result {
+                        if retry {
+                            // Run this `callnative` again when woken; its
+                            // arguments are still on the stack.
+                            ip = unsafe { ip.sub(1) };
+                        } else {
+                            sp = unsafe { sp.sub(arity) };
+                            if native.sig.returns_value {
+                                push!(Value::Null);
+                            }
+                        }
+                        sync_out!();
+                        return RunExit::Blocked(wait);
+                    }
                     sp = unsafe { sp.sub(arity) };
                     match result {
                         NativeResult::Return(v) if native.sig.returns_value => push!(v),
                         NativeResult::Void if native.sig.returns_value => push!(Value::Null),
                         NativeResult::Return(_) | NativeResult::Void => {}
                         NativeResult::Throw(p) => throw!(p),
+                        NativeResult::Block { .. } => {}
                     }
+                }
+                Instruction::NewThread(f) | Instruction::Spawn(f) => {
+                    // SAFETY: V-index: the function exists.
+                    let params = unsafe { functions.get_unchecked(f.0 as usize) }.params as usize;
+                    // V-call: the arguments are the top `params` values; they
+                    // stay on this stack (visible to a collector) until the
+                    // new thread has its own copy.
+                    let first = index_of!(sp) - params;
+                    let args: Vec<Value> = thread.values[first..first + params].to_vec();
+                    sync_out!();
+                    let start = matches!(insn, Instruction::Spawn(_));
+                    let created = threads::natives::create_thread(thread, f, &args, start);
+                    sync_in!();
+                    sp = unsafe { sp.sub(params) };
+                    push!(attempt!(created));
                 }
                 Instruction::Return => {
                     sp = base;

@@ -28,6 +28,7 @@ fn harness_with(src: &str, stack_size: usize, max_heap: usize) -> Harness {
             LinkOptions {
                 max_heap,
                 output: Output::capture(),
+                ..LinkOptions::default()
             },
         )
         .unwrap(),

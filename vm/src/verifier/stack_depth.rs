@@ -207,6 +207,19 @@ fn effect_of(module: &Module, insn: &Instruction) -> Result<Effect, VerifyReason
                 function_count: module.functions.len(),
             }),
         },
+        // The new thread takes the arguments; the creator gets the thread.
+        Instruction::NewThread(f) | Instruction::Spawn(f) => {
+            match module.functions.get(f.0 as usize) {
+                Some(callee) => Ok(Effect {
+                    pops: u32::from(callee.params),
+                    pushes: 1,
+                }),
+                None => Err(VerifyReason::FunctionOutOfRange {
+                    index: f.0,
+                    function_count: module.functions.len(),
+                }),
+            }
+        }
         Instruction::CallNative(n) => {
             let Some(name) = module.natives.get(n.0 as usize) else {
                 return Err(VerifyReason::NativeOutOfRange {

@@ -1,0 +1,82 @@
+//! [`VmJob`]: the runtime job that runs one VM thread.
+//!
+//! Each run is one slice: set the scheduling links, run the interpreter for
+//! a quantum, clear the links, and turn the interpreter's [`RunExit`] into a
+//! scheduling [`Step`]. Everything the thread needs between runs is in its VM
+//! stack, so the runtime releases the native stack after every run.
+
+use std::sync::Arc;
+
+use runtime::{Context, Job, Step};
+
+use super::vm_thread::{Blocker, JavaState};
+use super::{VmThread, Wait};
+use crate::exception;
+use crate::interp::{self, RunExit};
+use crate::value::Value;
+
+/// Runs one VM thread on the scheduler.
+pub struct VmJob {
+    thread: Arc<VmThread>,
+}
+
+impl VmJob {
+    pub fn new(thread: Arc<VmThread>) -> VmJob {
+        VmJob { thread }
+    }
+}
+
+impl Job for VmJob {
+    fn run(&mut self, cx: &mut Context) -> Step {
+        let t: &VmThread = &self.thread;
+        if t.handle().is_none() {
+            t.set_handle(cx.current().clone());
+        }
+        // SAFETY: the runtime runs this job on one worker at a time, so we
+        // hold the thread's run token for the whole call.
+        let Some(stack) = (unsafe { t.stack_mut() }).as_mut() else {
+            return Step::Exit;
+        };
+        if t.state() != JavaState::Runnable {
+            t.set_state(JavaState::Runnable);
+        }
+        stack.sched.me = t;
+        stack.sched.cx = cx as *mut Context;
+        stack.sched.blocker = Blocker::None;
+        let quantum = stack.program.threads.options.quantum;
+        let exit = interp::run(stack, quantum);
+        stack.sched.cx = std::ptr::null_mut();
+        match exit {
+            RunExit::BudgetSpent => Step::Preempt,
+            RunExit::Blocked(Wait::Park) => Step::Park,
+            RunExit::Blocked(Wait::ParkUntil(deadline)) => Step::ParkUntil(deadline),
+            RunExit::Blocked(Wait::Yield) => Step::Yield,
+            RunExit::Finished(result) => self.end(cx, result.unwrap_or(Value::Null), false),
+            RunExit::Threw(exc) => {
+                let program = stack.program.clone();
+                exception::report_uncaught(&program, &t.name(), exc);
+                self.end(cx, Value::Null, true)
+            }
+        }
+    }
+}
+
+impl VmJob {
+    /// The thread is over: free its VM stack, record its result and wake its
+    /// joiners.
+    fn end(&mut self, cx: &mut Context, result: Value, threw: bool) -> Step {
+        let t: &VmThread = &self.thread;
+        // SAFETY: we still hold the run token (called from `run`).
+        if let Some(stack) = unsafe { t.stack_mut() }.take() {
+            if t.id == 1 && threw {
+                stack.program.threads.set_main_status(1);
+            }
+            // Dropping the stack hands its allocation list to the heap.
+            drop(stack);
+        }
+        for joiner in t.finish(result) {
+            cx.unpark(&joiner);
+        }
+        Step::Exit
+    }
+}

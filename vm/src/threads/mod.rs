@@ -1,0 +1,45 @@
+//! VM threads on the green-thread runtime: Java's thread model.
+//!
+//! Every VM thread is a [`VmThread`] record (shared, behind an `Arc` that its
+//! heap object holds) whose VM stack ([`crate::thread_state::ThreadState`])
+//! is run by a [`job::VmJob`] on the `runtime` crate's scheduler. The
+//! interpreter runs a thread for one quantum and returns why it stopped;
+//! the job turns that into a scheduling [`runtime::Step`]: preempt, park,
+//! sleep, yield or exit.
+//!
+//! Blocking is done at instruction boundaries: a blocking native returns
+//! [`crate::natives::NativeResult::Block`], the interpreter leaves the
+//! thread's whole state in its VM stack, and the job returns `Step::Park`
+//! (or `ParkUntil`/`Yield`), so a blocked thread holds no native stack.
+//! Natives that wait for a condition (join, sleep) are *retried*: the thread
+//! re-executes the `callnative` when woken and re-checks its condition, so
+//! spurious wake-ups are harmless.
+//!
+//! Files: `vm_thread` (the record and Java's states), `registry` (all
+//! threads of a program, for dumps and, later, the collector), `job` (the
+//! runtime job), `natives` (the thread natives and `newthread`/`spawn`),
+//! `dump` (the deadlock report).
+
+mod dump;
+mod job;
+pub(crate) mod natives;
+mod registry;
+mod vm_thread;
+
+pub use dump::format_deadlock;
+pub use job::VmJob;
+pub use registry::{SchedOptions, ThreadRegistry};
+pub use vm_thread::{JavaState, VmThread};
+
+pub(crate) use vm_thread::SchedLink;
+
+/// How a blocked thread waits (what the job tells the scheduler).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Until `unpark` (or spuriously).
+    Park,
+    /// Until `unpark` or the deadline.
+    ParkUntil(std::time::Instant),
+    /// Not blocked: go to the back of the run queue.
+    Yield,
+}

@@ -1,0 +1,438 @@
+//! The thread natives (docs/threads.md) and the `newthread` / `spawn`
+//! instructions.
+//!
+//! Waiting natives follow one pattern: check the condition; if it holds,
+//! finish; otherwise record what the thread waits for, set its Java state and
+//! return `NativeResult::Block { retry: true }`, so the interpreter re-runs
+//! the same `callnative` when the thread is woken and the condition is
+//! checked again (spurious wake-ups are harmless). Timed waits keep their
+//! deadline in `SchedLink::deadline` across those retries. An interrupt is
+//! checked first on every attempt.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use runtime::{Context, SpawnOptions};
+
+use super::vm_thread::{Blocker, JavaState};
+use super::{VmJob, VmThread, Wait};
+use crate::builtin::{
+    ILLEGAL_ARGUMENT_EXCEPTION, ILLEGAL_STATE_EXCEPTION, ILLEGAL_THREAD_STATE_EXCEPTION,
+    INTERRUPTED_EXCEPTION,
+};
+use crate::exception::Pending;
+use crate::isa::FuncIdx;
+use crate::natives::NativeResult;
+use crate::thread_state::{StartError, ThreadState};
+use crate::value::{Ref, Value};
+
+/// `newthread f` (`start == false`) and `spawn f` (`start == true`): a new
+/// thread running `func(args)`, as a thread object.
+pub(crate) fn create_thread(
+    ts: &mut ThreadState,
+    func: FuncIdx,
+    args: &[Value],
+    start: bool,
+) -> Result<Value, Pending> {
+    let program = ts.program.clone();
+    let opts = program.threads.options;
+    let mut stack = match ThreadState::new(program.clone(), func, args, opts.stack_size) {
+        Ok(s) => s,
+        Err(StartError::StackTooSmall { .. }) => return Err(Pending::stack_overflow()),
+        Err(e) => return Err(Pending::new(ILLEGAL_ARGUMENT_EXCEPTION, e.to_string())),
+    };
+    stack.trace = ts.trace;
+    let thread = Arc::new(VmThread::new(program.threads.next_id(), None, stack));
+    let obj = program
+        .heap
+        .alloc_thread(&mut ts.allocs, thread.clone())
+        .map_err(|_| Pending::out_of_memory())?;
+    thread.set_object(obj);
+    program.threads.register(&thread);
+    if start {
+        start_thread(ts, thread)?;
+    }
+    Ok(Value::Ref(obj))
+}
+
+/// NEW → RUNNABLE: hands the thread to the scheduler.
+fn start_thread(ts: &mut ThreadState, thread: Arc<VmThread>) -> Result<(), Pending> {
+    let Some(cx) = context(ts) else {
+        return Err(Pending::new(
+            ILLEGAL_STATE_EXCEPTION,
+            "threads can only be started under the scheduler",
+        ));
+    };
+    if !thread.mark_started() {
+        return Err(Pending::new(
+            ILLEGAL_THREAD_STATE_EXCEPTION,
+            "thread already started",
+        ));
+    }
+    thread.set_state(JavaState::Runnable);
+    let options = SpawnOptions {
+        daemon: thread.is_daemon(),
+        name: None,
+    };
+    let handle = cx.spawn(Box::new(VmJob::new(thread.clone())), options);
+    thread.set_handle(handle);
+    Ok(())
+}
+
+/// The runtime context of the running slice (None outside the scheduler,
+/// e.g. in interpreter unit tests).
+fn context(ts: &mut ThreadState) -> Option<&mut Context> {
+    // SAFETY: `cx` is set by `VmJob::run` to its live `&mut Context` for the
+    // duration of the slice (natives run inside it) and cleared after.
+    unsafe { ts.sched.cx.as_mut() }
+}
+
+/// The calling thread's record.
+fn me<'a>(ts: &ThreadState) -> Option<&'a VmThread> {
+    // SAFETY: `me` is set by `VmJob::run` from the job's `Arc<VmThread>`,
+    // which outlives the slice; natives use it only during the slice.
+    unsafe { ts.sched.me.as_ref() }
+}
+
+/// The thread object argument `v`.
+fn thread_arg(v: Value) -> Result<Ref, Pending> {
+    match v {
+        Value::Null => Err(Pending::null_pointer("thread is null")),
+        Value::Ref(r) if r.as_thread().is_some() => Ok(r),
+        _ => Err(Pending::class_cast("expected a thread")),
+    }
+}
+
+fn int_arg(v: Value, what: &str) -> Result<i64, Pending> {
+    match v {
+        Value::Int(i) => Ok(i),
+        _ => Err(Pending::class_cast(format!("{what}: expected int"))),
+    }
+}
+
+macro_rules! attempt {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(p) => return NativeResult::Throw(p),
+        }
+    };
+}
+
+macro_rules! current {
+    ($ts:expr) => {
+        match me($ts) {
+            Some(t) => t,
+            None => {
+                return NativeResult::Throw(Pending::new(
+                    ILLEGAL_STATE_EXCEPTION,
+                    "no current thread outside the scheduler",
+                ))
+            }
+        }
+    };
+}
+
+/// Ends a wait: forgets its deadline and blocker.
+fn wait_over(ts: &mut ThreadState) {
+    ts.sched.deadline = None;
+    ts.sched.blocker = Blocker::None;
+}
+
+/// The interrupt check every waiting native starts with.
+fn interrupted(ts: &mut ThreadState, me: &VmThread, what: &str) -> Option<NativeResult> {
+    if me.take_interrupt() {
+        wait_over(ts);
+        return Some(NativeResult::Throw(Pending::new(
+            INTERRUPTED_EXCEPTION,
+            what,
+        )));
+    }
+    None
+}
+
+/// The deadline of a timed wait of `ms` milliseconds that may be a retry.
+fn deadline_after(ts: &mut ThreadState, duration: Duration) -> Instant {
+    *ts.sched
+        .deadline
+        .get_or_insert_with(|| Instant::now() + duration)
+}
+
+/// Thread.start(t)
+pub(crate) fn start(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    let Some(thread) = r.thread_arc() else {
+        return NativeResult::Void;
+    };
+    attempt!(start_thread(ts, thread));
+    NativeResult::Void
+}
+
+/// Thread.join(t) and Thread.joinMillis(t, ms): `timeout` None waits forever.
+fn join_impl(ts: &mut ThreadState, target: Value, timeout: Option<Duration>) -> NativeResult {
+    let me = current!(ts);
+    let r = attempt!(thread_arg(target));
+    let Some(target) = r.as_thread() else {
+        return NativeResult::Void;
+    };
+    if let Some(exc) = interrupted(ts, me, "join interrupted") {
+        return exc;
+    }
+    if !target.is_started() {
+        wait_over(ts);
+        return NativeResult::Return(Value::Null);
+    }
+    let Some(my_handle) = me.handle() else {
+        return NativeResult::Return(Value::Null);
+    };
+    if let Some(result) = target.result_or_register(my_handle) {
+        wait_over(ts);
+        return NativeResult::Return(result);
+    }
+    ts.sched.blocker = Blocker::Join(r);
+    match timeout {
+        None => {
+            me.set_state(JavaState::Waiting);
+            NativeResult::Block {
+                wait: Wait::Park,
+                retry: true,
+            }
+        }
+        Some(d) => {
+            let deadline = deadline_after(ts, d);
+            if Instant::now() >= deadline {
+                wait_over(ts);
+                return NativeResult::Return(Value::Null);
+            }
+            me.set_state(JavaState::TimedWaiting);
+            NativeResult::Block {
+                wait: Wait::ParkUntil(deadline),
+                retry: true,
+            }
+        }
+    }
+}
+
+/// Thread.join(t)
+pub(crate) fn join(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    join_impl(ts, args[0], None)
+}
+
+/// Thread.joinMillis(t, ms); ms <= 0 waits forever, as Java's join(0).
+pub(crate) fn join_millis(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let ms = attempt!(int_arg(args[1], "Thread.joinMillis"));
+    let timeout = (ms > 0).then(|| Duration::from_millis(ms as u64));
+    join_impl(ts, args[0], timeout)
+}
+
+/// Thread.isAlive(t)
+pub(crate) fn is_alive(_ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    let alive = r.as_thread().is_some_and(|t| t.is_alive());
+    NativeResult::Return(Value::Int(alive as i64))
+}
+
+/// Thread.yield()
+pub(crate) fn yield_now(_ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+    NativeResult::Block {
+        wait: Wait::Yield,
+        retry: false,
+    }
+}
+
+/// Thread.sleep(ms)
+pub(crate) fn sleep(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let me = current!(ts);
+    let ms = attempt!(int_arg(args[0], "Thread.sleep"));
+    if let Some(exc) = interrupted(ts, me, "sleep interrupted") {
+        return exc;
+    }
+    if ms < 0 {
+        return NativeResult::Throw(Pending::new(
+            ILLEGAL_ARGUMENT_EXCEPTION,
+            "timeout value is negative",
+        ));
+    }
+    let deadline = deadline_after(ts, Duration::from_millis(ms as u64));
+    if Instant::now() >= deadline {
+        wait_over(ts);
+        return NativeResult::Void;
+    }
+    ts.sched.blocker = Blocker::Sleep;
+    me.set_state(JavaState::TimedWaiting);
+    NativeResult::Block {
+        wait: Wait::ParkUntil(deadline),
+        retry: true,
+    }
+}
+
+/// Thread.current()
+pub(crate) fn current(ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+    let me = current!(ts);
+    NativeResult::Return(me.object().map_or(Value::Null, Value::Ref))
+}
+
+/// Thread.interrupt(t)
+pub(crate) fn interrupt(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    let Some(t) = r.as_thread() else {
+        return NativeResult::Void;
+    };
+    t.interrupt_flag()
+        .store(true, std::sync::atomic::Ordering::Release);
+    wake(ts, t);
+    NativeResult::Void
+}
+
+/// Thread.interrupted()
+pub(crate) fn interrupted_native(ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+    let me = current!(ts);
+    NativeResult::Return(Value::Int(me.take_interrupt() as i64))
+}
+
+/// Thread.setDaemon(t, flag)
+pub(crate) fn set_daemon(_ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    let on = attempt!(int_arg(args[1], "Thread.setDaemon")) != 0;
+    if r.as_thread().is_some_and(|t| !t.set_daemon(on)) {
+        return NativeResult::Throw(Pending::new(
+            ILLEGAL_THREAD_STATE_EXCEPTION,
+            "cannot change the daemon flag of a started thread",
+        ));
+    }
+    NativeResult::Void
+}
+
+/// Thread.setName(t, s)
+pub(crate) fn set_name(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    let name = crate::display::to_display_string(&ts.program, args[1]);
+    if let Some(t) = r.as_thread() {
+        t.set_name(&name);
+    }
+    NativeResult::Void
+}
+
+/// Thread.getName(t)
+pub(crate) fn get_name(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    let name = r.as_thread().map(|t| t.name()).unwrap_or_default();
+    string_result(ts, &name)
+}
+
+/// Thread.getId(t)
+pub(crate) fn get_id(_ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    NativeResult::Return(Value::Int(r.as_thread().map_or(0, |t| t.id as i64)))
+}
+
+/// Thread.getState(t)
+pub(crate) fn get_state(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    let Some(state) = r.as_thread().map(|t| t.state()) else {
+        return NativeResult::Return(Value::Null);
+    };
+    let program = ts.program.clone();
+    match program
+        .threads
+        .state_name(state, &program.heap, &mut ts.allocs)
+    {
+        Some(s) => NativeResult::Return(Value::Ref(s)),
+        None => NativeResult::Throw(Pending::out_of_memory()),
+    }
+}
+
+/// Thread.workerIndex()
+pub(crate) fn worker_index(ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+    let index = context(ts).map_or(0, |cx| cx.worker_index());
+    NativeResult::Return(Value::Int(index as i64))
+}
+
+/// LockSupport.park()
+pub(crate) fn park(ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+    let me = current!(ts);
+    // As in Java, park returns at once while the interrupt flag is set.
+    if me
+        .interrupt_flag()
+        .load(std::sync::atomic::Ordering::Acquire)
+    {
+        return NativeResult::Void;
+    }
+    ts.sched.blocker = Blocker::Park;
+    me.set_state(JavaState::Waiting);
+    NativeResult::Block {
+        wait: Wait::Park,
+        retry: false,
+    }
+}
+
+/// LockSupport.parkNanos(ns)
+pub(crate) fn park_nanos(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let me = current!(ts);
+    let ns = attempt!(int_arg(args[0], "LockSupport.parkNanos"));
+    if ns <= 0
+        || me
+            .interrupt_flag()
+            .load(std::sync::atomic::Ordering::Acquire)
+    {
+        return NativeResult::Void;
+    }
+    ts.sched.blocker = Blocker::Park;
+    me.set_state(JavaState::TimedWaiting);
+    NativeResult::Block {
+        wait: Wait::ParkUntil(Instant::now() + Duration::from_nanos(ns as u64)),
+        retry: false,
+    }
+}
+
+/// LockSupport.unpark(t)
+pub(crate) fn unpark(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
+    let r = attempt!(thread_arg(args[0]));
+    if let Some(t) = r.as_thread() {
+        wake(ts, t);
+    }
+    NativeResult::Void
+}
+
+/// Gives `t` a permit (waking it if parked). A thread that is being started
+/// on another worker gets its runtime handle a moment after it is marked
+/// started: wait for it rather than lose the permit. Unstarted threads are
+/// ignored, as in Java.
+fn wake(ts: &mut ThreadState, t: &VmThread) {
+    if !t.is_started() {
+        return;
+    }
+    let handle = loop {
+        if let Some(h) = t.handle() {
+            break h;
+        }
+        std::hint::spin_loop();
+    };
+    match context(ts) {
+        Some(cx) => cx.unpark(handle),
+        None => handle.unpark(),
+    }
+}
+
+/// Runtime.workers()
+pub(crate) fn workers(ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+    NativeResult::Return(Value::Int(ts.program.threads.options.workers as i64))
+}
+
+/// System.rssKiB()
+pub(crate) fn rss_kib(_ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
+        .unwrap_or(-1);
+    NativeResult::Return(Value::Int(kib))
+}
+
+fn string_result(ts: &mut ThreadState, s: &str) -> NativeResult {
+    match ts.alloc_string(s) {
+        Ok(r) => NativeResult::Return(Value::Ref(r)),
+        Err(_) => NativeResult::Throw(Pending::out_of_memory()),
+    }
+}

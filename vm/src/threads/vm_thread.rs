@@ -1,0 +1,291 @@
+//! [`VmThread`]: one VM thread's record, shared by its heap object, the job
+//! that runs it and every thread that joins, interrupts or unparks it.
+//!
+//! Who touches what:
+//! - `stack` (the VM stack) is used only by the holder of the thread's run
+//!   token: the creator before `Thread.start`, then the worker running the
+//!   job (the runtime never runs a thread on two workers at once), or anyone
+//!   while no thread runs at all (the deadlock report; later the collector
+//!   at a safepoint).
+//! - `state`, `daemon`, `interrupted`, `started` are atomics anyone may read;
+//!   `state` is written by the thread itself, except NEW → RUNNABLE by the
+//!   starter and → TERMINATED by the job.
+//! - `end` (result and joiners) is a small per-thread mutex: a joiner checks
+//!   `done` and registers itself under it, and the ending thread sets `done`
+//!   and takes the joiners under it, so no wake-up is lost. No lock is held
+//!   across a suspension (natives never suspend).
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
+
+use runtime::ThreadRef;
+
+use crate::thread_state::ThreadState;
+use crate::value::{Ref, Value};
+
+/// Java's thread states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum JavaState {
+    /// Created by `newthread`, not started; leaves by `Thread.start`.
+    New = 0,
+    /// Running or queued to run; leaves by blocking or ending.
+    Runnable = 1,
+    /// Waiting to enter a monitor (monitors arrive with the next issue).
+    Blocked = 2,
+    /// In `join` or `park` without a timeout; leaves when woken.
+    Waiting = 3,
+    /// In `sleep`, `joinMillis` or `parkNanos`; leaves when woken or the time passes.
+    TimedWaiting = 4,
+    /// Its function returned or threw; never leaves.
+    Terminated = 5,
+}
+
+impl JavaState {
+    pub fn name(self) -> &'static str {
+        match self {
+            JavaState::New => "NEW",
+            JavaState::Runnable => "RUNNABLE",
+            JavaState::Blocked => "BLOCKED",
+            JavaState::Waiting => "WAITING",
+            JavaState::TimedWaiting => "TIMED_WAITING",
+            JavaState::Terminated => "TERMINATED",
+        }
+    }
+
+    fn from_u8(b: u8) -> JavaState {
+        match b {
+            0 => JavaState::New,
+            1 => JavaState::Runnable,
+            2 => JavaState::Blocked,
+            3 => JavaState::Waiting,
+            4 => JavaState::TimedWaiting,
+            _ => JavaState::Terminated,
+        }
+    }
+}
+
+/// What a waiting thread waits for (for thread dumps).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) enum Blocker {
+    #[default]
+    None,
+    /// `Thread.join` / `joinMillis` on this thread object.
+    Join(Ref),
+    /// `LockSupport.park` / `parkNanos`.
+    Park,
+    /// `Thread.sleep`.
+    Sleep,
+}
+
+/// The scheduling links of a running thread, kept in its VM stack so the
+/// natives can reach them. Valid only during a slice run by [`super::VmJob`]
+/// (set at the start of each run; never cached across a suspension).
+pub(crate) struct SchedLink {
+    /// This thread's record.
+    pub me: *const VmThread,
+    /// The runtime context of the current run.
+    pub cx: *mut runtime::Context,
+    /// The deadline of a retried timed wait (sleep, joinMillis), set by its
+    /// first execution and cleared when the wait ends.
+    pub deadline: Option<Instant>,
+    /// What the thread waits for, for dumps.
+    pub blocker: Blocker,
+}
+
+impl Default for SchedLink {
+    fn default() -> Self {
+        SchedLink {
+            me: std::ptr::null(),
+            cx: std::ptr::null_mut(),
+            deadline: None,
+            blocker: Blocker::None,
+        }
+    }
+}
+
+/// How a thread ended, and who waits for it to end.
+struct End {
+    done: bool,
+    result: Value,
+    joiners: Vec<ThreadRef>,
+}
+
+/// One VM thread.
+pub struct VmThread {
+    /// 1 for main, then in creation order.
+    pub id: u64,
+    /// `None`: the default name (`main` or `Thread-N`).
+    name: Mutex<Option<Box<str>>>,
+    state: AtomicU8,
+    daemon: AtomicBool,
+    started: AtomicBool,
+    interrupted: AtomicBool,
+    /// The runtime's handle, once started.
+    handle: OnceLock<ThreadRef>,
+    end: Mutex<End>,
+    /// The VM stack: `Some` from creation until the thread ends.
+    stack: UnsafeCell<Option<ThreadState>>,
+    /// This thread's heap object (set once, right after allocation).
+    object: OnceLock<Ref>,
+    /// The next thread in the program's registry (written once, before the
+    /// thread is pushed; see `registry`).
+    pub(super) registry_next: AtomicPtr<VmThread>,
+}
+
+// SAFETY: every field but `stack` is Sync. `stack` (ThreadState is Send) is
+// only accessed by the holder of the run token (see the module header): the
+// creator before start, then one worker at a time, whose hand-offs the
+// runtime orders with acquire/release transitions; or while no thread runs.
+unsafe impl Sync for VmThread {}
+// SAFETY: as above; all fields are Send.
+unsafe impl Send for VmThread {}
+
+impl VmThread {
+    /// A NEW thread that will run `stack`.
+    pub fn new(id: u64, name: Option<&str>, stack: ThreadState) -> VmThread {
+        VmThread {
+            id,
+            name: Mutex::new(name.map(Into::into)),
+            state: AtomicU8::new(JavaState::New as u8),
+            daemon: AtomicBool::new(false),
+            started: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
+            handle: OnceLock::new(),
+            end: Mutex::new(End {
+                done: false,
+                result: Value::Null,
+                joiners: Vec::new(),
+            }),
+            stack: UnsafeCell::new(Some(stack)),
+            object: OnceLock::new(),
+            registry_next: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match &*lock(&self.name) {
+            Some(n) => n.to_string(),
+            None if self.id == 1 => "main".to_string(),
+            // Java numbers unnamed threads from 0; main is id 1.
+            None => format!("Thread-{}", self.id - 2),
+        }
+    }
+
+    pub fn set_name(&self, name: &str) {
+        *lock(&self.name) = Some(name.into());
+    }
+
+    pub fn state(&self) -> JavaState {
+        JavaState::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_state(&self, s: JavaState) {
+        self.state.store(s as u8, Ordering::Release);
+    }
+
+    pub fn is_daemon(&self) -> bool {
+        self.daemon.load(Ordering::Relaxed)
+    }
+
+    /// Sets the daemon flag; false if the thread has already started.
+    pub(crate) fn set_daemon(&self, on: bool) -> bool {
+        if self.started.load(Ordering::Acquire) {
+            return false;
+        }
+        self.daemon.store(on, Ordering::Relaxed);
+        true
+    }
+
+    pub fn is_started(&self) -> bool {
+        self.started.load(Ordering::Acquire)
+    }
+
+    /// Marks the thread started; false if it already was.
+    pub(crate) fn mark_started(&self) -> bool {
+        !self.started.swap(true, Ordering::AcqRel)
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.is_started() && self.state() != JavaState::Terminated
+    }
+
+    pub(crate) fn interrupt_flag(&self) -> &AtomicBool {
+        &self.interrupted
+    }
+
+    /// Consumes the interrupt flag: true if it was set.
+    pub(crate) fn take_interrupt(&self) -> bool {
+        self.interrupted.swap(false, Ordering::AcqRel)
+    }
+
+    /// The runtime handle, once the thread has been started. A thread that
+    /// is being started gets its handle a moment later; callers that must not
+    /// lose a wake-up wait for it (see `natives::unpark`).
+    pub(crate) fn handle(&self) -> Option<&ThreadRef> {
+        self.handle.get()
+    }
+
+    pub(crate) fn set_handle(&self, h: ThreadRef) {
+        let _ = self.handle.set(h);
+    }
+
+    pub fn object(&self) -> Option<Ref> {
+        self.object.get().copied()
+    }
+
+    pub(crate) fn set_object(&self, r: Ref) {
+        let _ = self.object.set(r);
+    }
+
+    /// The VM stack.
+    ///
+    /// # Safety
+    /// The caller holds the run token (module header) and no other
+    /// reference to the stack is alive.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn stack_mut(&self) -> &mut Option<ThreadState> {
+        &mut *self.stack.get()
+    }
+
+    /// The VM stack, for reading while no thread runs.
+    ///
+    /// # Safety
+    /// No thread of the program is running (e.g. the runtime reported a
+    /// deadlock), so nobody writes the stack.
+    pub(crate) unsafe fn stack_when_stopped(&self) -> Option<&ThreadState> {
+        (*self.stack.get()).as_ref()
+    }
+
+    /// The result if the thread has ended; otherwise registers `joiner` to
+    /// be unparked when it ends and returns `None`.
+    pub(crate) fn result_or_register(&self, joiner: &ThreadRef) -> Option<Value> {
+        let mut end = lock(&self.end);
+        if end.done {
+            return Some(end.result);
+        }
+        if !end.joiners.iter().any(|j| j == joiner) {
+            end.joiners.push(joiner.clone());
+        }
+        None
+    }
+
+    /// Records the end of the thread (`result` is null if it returned
+    /// nothing or died by an exception) and returns the joiners to wake.
+    pub(crate) fn finish(&self, result: Value) -> Vec<ThreadRef> {
+        let joiners = {
+            let mut end = lock(&self.end);
+            end.done = true;
+            end.result = result;
+            std::mem::take(&mut end.joiners)
+        };
+        self.set_state(JavaState::Terminated);
+        joiners
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
