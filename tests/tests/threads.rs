@@ -1,0 +1,187 @@
+//! Green-thread behaviour through the real `greenvm` binary, beyond the
+//! sample programs' expected output (which `programs.rs` checks, under the
+//! scheduler matrix too):
+//! - determinism: with `--workers 1` and a seed, a program whose output
+//!   depends on the schedule prints the same thing every run, and `--stats`
+//!   reports the same counts;
+//! - idle CPU: threads that all sleep leave the workers asleep, so the run
+//!   uses almost no CPU time;
+//! - deadlock: `programs/deadlock.gasm` ends with status 3 and a
+//!   `Found deadlock` dump under every policy and worker count;
+//! - scale (release builds only): skynet with 1,111,111 threads.
+//!
+//! Fixtures live in `tests/fixtures/` (`interleave.gasm`, `sleepers.gasm`).
+
+use std::process::Command;
+use std::time::Duration;
+
+use greenvm_tests::matrix::POLICIES;
+use greenvm_tests::run::{self, Outcome};
+use greenvm_tests::{binary, fixtures_dir, programs_dir};
+
+fn run_fixture(args: &[&str]) -> Outcome {
+    run::greenvm(&fixtures_dir(), args)
+}
+
+/// How many times consecutive lines of `stdout` come from different
+/// chatters (`A step 0`, `B step 0`, ... ; other lines are skipped).
+fn switches(stdout: &str) -> usize {
+    let owners: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(" step "))
+        .map(|l| &l[..1])
+        .collect();
+    owners.windows(2).filter(|w| w[0] != w[1]).count()
+}
+
+#[test]
+fn one_worker_and_a_seed_give_the_same_interleaving_every_run() {
+    for policy in POLICIES {
+        let options = [
+            "run",
+            "--workers",
+            "1",
+            "--seed",
+            "7",
+            "--policy",
+            policy,
+            "interleave.gasm",
+        ];
+        let first = run_fixture(&options);
+        first.assert_exit(0);
+        assert_eq!(
+            first.stdout.lines().count(),
+            3 * 4 + 3 + 2,
+            "every line printed\n{}",
+            first.describe()
+        );
+        assert!(
+            switches(&first.stdout) >= 3,
+            "the chatters yield after every line, so their lines interleave\n{}",
+            first.describe()
+        );
+        for _ in 0..2 {
+            let again = run_fixture(&options);
+            again.assert_exit(0);
+            assert_eq!(
+                again.stdout, first.stdout,
+                "a different interleaving with the same seed ({policy})\nfirst run:\n{}\nthis run:\n{}",
+                first.describe(),
+                again.describe()
+            );
+        }
+    }
+}
+
+#[test]
+fn one_worker_and_a_seed_give_the_same_stats_every_run() {
+    let options = [
+        "run",
+        "--workers",
+        "1",
+        "--seed",
+        "7",
+        "--stats",
+        "interleave.gasm",
+    ];
+    let first = run_fixture(&options);
+    first.assert_exit(0);
+    assert!(
+        !first.stderr.trim().is_empty(),
+        "--stats prints the event counts to stderr\n{}",
+        first.describe()
+    );
+    let again = run_fixture(&options);
+    again.assert_exit(0);
+    assert_eq!(again.stdout, first.stdout, "{}", again.describe());
+    assert_eq!(
+        again.stderr,
+        first.stderr,
+        "different stats with the same seed\nfirst run:\n{}\nthis run:\n{}",
+        first.describe(),
+        again.describe()
+    );
+}
+
+/// User + system CPU seconds of `greenvm run OPTIONS sleepers.gasm`, measured
+/// by bash's `time` (which reports the child's rusage).
+fn cpu_seconds_of_sleepers(options: &[&str]) -> f64 {
+    let mut command = Command::new("bash");
+    command
+        .arg("-c")
+        .arg(r#"TIMEFORMAT="cpu %U %S"; time "$@""#)
+        .arg("bash")
+        .arg(binary::greenvm())
+        .arg("run")
+        .args(options)
+        .arg("sleepers.gasm")
+        .current_dir(fixtures_dir())
+        .env_remove("RUST_LOG");
+    let outcome = run::run_with_timeout(command, Duration::from_secs(60));
+    outcome.assert_exit(0);
+    assert_eq!(
+        outcome.stdout,
+        "all 100 sleepers woke\n",
+        "{}",
+        outcome.describe()
+    );
+    let line = outcome
+        .stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("cpu "))
+        .unwrap_or_else(|| panic!("no timing line\n{}", outcome.describe()));
+    line.split_whitespace()
+        .skip(1)
+        .map(|x| x.parse::<f64>().unwrap_or_else(|e| panic!("{line:?}: {e}")))
+        .sum()
+}
+
+#[test]
+fn sleeping_threads_use_almost_no_cpu() {
+    for options in [&[][..], &["--workers", "4"][..]] {
+        let cpu = cpu_seconds_of_sleepers(options);
+        assert!(
+            cpu < 0.05,
+            "100 threads sleeping 2 s used {cpu:.3} s of CPU (options {options:?})"
+        );
+    }
+}
+
+#[test]
+fn a_deadlock_is_reported_under_every_policy_and_worker_count() {
+    for policy in POLICIES {
+        for workers in 1..=4 {
+            let outcome = run::greenvm(
+                &programs_dir(),
+                [
+                    "run",
+                    "--policy",
+                    policy,
+                    "--workers",
+                    &workers.to_string(),
+                    "deadlock.gasm",
+                ],
+            );
+            outcome
+                .assert_exit(3)
+                .assert_stderr_contains("Found deadlock")
+                .assert_stderr_contains("\"main\"")
+                .assert_stderr_contains("\"partner\"");
+        }
+    }
+}
+
+/// 1,111,111 threads: too slow for a debug build, so release builds only
+/// (`cargo test --release -p greenvm-tests`).
+#[test]
+#[cfg_attr(debug_assertions, ignore = "release builds only")]
+fn skynet_runs_a_million_threads() {
+    let outcome = run::greenvm_with_timeout(
+        &programs_dir(),
+        ["run", "skynet.gasm"],
+        Duration::from_secs(120),
+    );
+    outcome.assert_exit(0);
+    assert_eq!(outcome.stdout, "499999500000\n", "{}", outcome.describe());
+}
