@@ -106,7 +106,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "POLICY", default_value = "steal-half", value_parser = parse_name::<PolicyKind>)]
     pub policy: PolicyKind,
     /// Run a freshly woken or spawned thread next on the same worker (on|off).
-    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off)]
+    #[arg(long, value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_on_off)]
     pub lifo_slot: bool,
     /// How an idle worker picks whom to steal from: random or round-robin.
     #[arg(long, value_name = "VICTIM", default_value = "random", value_parser = parse_name::<Victim>)]
