@@ -116,7 +116,10 @@ pub struct Module {
 impl Module {
     /// The entry point: the function named `main`.
     pub fn main_function(&self) -> Option<FuncIdx> {
-        self.functions.iter().position(|f| f.name == "main").map(|i| FuncIdx(i as u32))
+        self.functions
+            .iter()
+            .position(|f| f.name == "main")
+            .map(|i| FuncIdx(i as u32))
     }
 
     /// The index of the user class at position `i` of `classes`.
@@ -126,7 +129,9 @@ impl Module {
 
     /// The user class at `idx`, or `None` for a built-in or out-of-range index.
     pub fn user_class(&self, idx: ClassIdx) -> Option<&ClassDef> {
-        (idx.0 as usize).checked_sub(BUILTIN_CLASS_COUNT).and_then(|i| self.classes.get(i))
+        (idx.0 as usize)
+            .checked_sub(BUILTIN_CLASS_COUNT)
+            .and_then(|i| self.classes.get(i))
     }
 
     /// The name of any class, built-in or user.
@@ -140,7 +145,10 @@ impl Module {
     /// Looks a class up by name, built-ins first.
     pub fn class_by_name(&self, name: &str) -> Option<ClassIdx> {
         crate::builtin::builtin_class_by_name(name).or_else(|| {
-            self.classes.iter().position(|c| c.name == name).map(Module::user_class_idx)
+            self.classes
+                .iter()
+                .position(|c| c.name == name)
+                .map(Module::user_class_idx)
         })
     }
 }
