@@ -116,6 +116,8 @@ impl std::error::Error for StartError {}
 
 /// A VM thread's state: its stack, its allocation list and its program.
 pub struct ThreadState {
+    /// Set at creation and never reassigned: the interpreter borrows the
+    /// program through it for a whole slice without cloning the `Arc`.
     pub(crate) program: Arc<Program>,
     pub(crate) values: Vec<Value>,
     pub(crate) frames: Vec<Frame>,

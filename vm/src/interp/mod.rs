@@ -192,8 +192,13 @@ pub(crate) struct Registers {
 /// copy of the loop, so tracing costs nothing when off).
 #[allow(unused_unsafe)]
 fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> RunExit {
-    let program_arc = thread.program.clone();
-    let program: &Program = &program_arc;
+    // SAFETY: `thread.program` is set when the thread is created and never
+    // reassigned (see `ThreadState::program`), and its `Arc` keeps the
+    // program alive while the thread lives, which outlasts this call (we
+    // hold `&mut thread` throughout). Borrowing through a raw pointer
+    // instead of cloning the `Arc` saves two atomic read-modify-writes per
+    // slice (measured: 12% of a ping-pong switch).
+    let program: &Program = unsafe { &*std::sync::Arc::as_ptr(&thread.program) };
     let functions = &program.module.functions[..];
 
     let Some(top) = thread.frames.pop() else {
