@@ -157,7 +157,7 @@ fn a_module_failing_verification_names_the_function_and_pc() {
         let outcome = in_dir(scratch.path(), &[&subcommand, &"bad.gbc"]);
         outcome
             .assert_exit(2)
-            .assert_stderr_contains("bad.gbc: verify error: ")
+            .assert_stderr_contains("bad.gbc: verify error: function")
             .assert_stderr_contains("`main`")
             .assert_stderr_contains("pc 0");
         assert!(outcome.stdout.is_empty(), "{}", outcome.describe());
@@ -324,6 +324,22 @@ fn running_out_of_heap_throws_out_of_memory_error() {
     outcome
         .assert_exit(1)
         .assert_stderr_contains("OutOfMemoryError");
+}
+
+#[test]
+fn catching_vm_exceptions_forever_still_respects_the_heap_limit() {
+    let outcome = in_fixtures(["run", "--max-heap", "16m", "catch-forever.gasm"]);
+    outcome
+        .assert_exit(1)
+        .assert_stderr_contains("OutOfMemoryError");
+}
+
+#[test]
+fn exit_refuses_statuses_outside_0_to_255() {
+    let outcome = in_fixtures(["run", "exit-out-of-range.gasm"]);
+    outcome
+        .assert_exit(1)
+        .assert_stderr_contains("IllegalArgumentException: exit status 256 is not in 0..=255");
 }
 
 #[test]

@@ -98,7 +98,7 @@ pub const NATIVES: &[NativeSig] = &[
     NativeSig { name: "currentTimeMillis", arity: 0, returns_value: true, doc: "currentTimeMillis() -> int: milliseconds since the Unix epoch" },
     NativeSig { name: "parseInt", arity: 1, returns_value: true, doc: "parseInt(s) -> int: decimal integer; throws NumberFormatException" },
     NativeSig { name: "parseFloat", arity: 1, returns_value: true, doc: "parseFloat(s) -> float; throws NumberFormatException" },
-    NativeSig { name: "exit", arity: 1, returns_value: false, doc: "exit(code): ends the VM at once with exit status code (0..=255)" },
+    NativeSig { name: "exit", arity: 1, returns_value: false, doc: "exit(code): ends the VM at once with exit status code (0..=255; IllegalArgumentException otherwise)" },
     // ---- threads (docs/threads.md) ----
     NativeSig { name: "Thread.start", arity: 1, returns_value: false, doc: "Thread.start(t): NEW -> RUNNABLE; IllegalThreadStateException if already started" },
     NativeSig { name: "Thread.join", arity: 1, returns_value: true, doc: "Thread.join(t) -> v: waits until t ends; its result, or null if it returns nothing or died by an exception; InterruptedException" },

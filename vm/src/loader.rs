@@ -51,7 +51,7 @@ impl fmt::Display for LoadFailure {
             ),
             LoadFailure::Assembly(error) => write!(f, "{error}"),
             LoadFailure::Binary { path, error } => write!(f, "{path}: {error}"),
-            LoadFailure::Verify { path, error } => write!(f, "{path}: verify error: {error}"),
+            LoadFailure::Verify { path, error } => write!(f, "{path}: {error}"),
         }
     }
 }

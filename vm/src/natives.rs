@@ -228,7 +228,13 @@ fn parse_float(thread: &mut ThreadState, args: &[Value]) -> NativeResult {
 /// exit(code): flushes stdout and ends the process.
 fn exit(thread: &mut ThreadState, args: &[Value]) -> NativeResult {
     let code = match arg(args, 0) {
-        Value::Int(i) => i as i32,
+        Value::Int(i) if (0..=255).contains(&i) => i as i32,
+        Value::Int(i) => {
+            return NativeResult::Throw(Pending::new(
+                crate::builtin::ILLEGAL_ARGUMENT_EXCEPTION,
+                format!("exit status {i} is not in 0..=255"),
+            ))
+        }
         other => {
             return NativeResult::Throw(Pending::wrong_type(&thread.program, "exit", "int", other))
         }

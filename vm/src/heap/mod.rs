@@ -10,8 +10,9 @@
 //! typed `alloc_*` wrappers), which adds its size to one atomic byte counter
 //! and refuses (→ OutOfMemoryError) when the total would pass `max_heap`.
 //! Exception objects the VM creates itself (and their messages and stack
-//! traces) are *exempt* from the limit but still counted, so the VM can
-//! always report an OutOfMemoryError.
+//! traces) are *exempt* from the limit (up to a reserve of an eighth of it)
+//! but still counted, so the VM can always report an OutOfMemoryError; past
+//! the reserve it throws one preallocated at link time.
 //!
 //! Findability: each VM thread owns an [`AllocList`], an intrusive list
 //! (through `Header::next`) of every object it allocated; pushing onto it
@@ -145,6 +146,14 @@ impl Heap {
         self.allocated.load(Ordering::Relaxed)
     }
 
+    /// How far exempt allocations may go past `max_heap`: an eighth of it,
+    /// at least 1 MiB. Without a collector, a program that keeps catching
+    /// VM exceptions would otherwise grow without bound; past the reserve,
+    /// the VM throws its preallocated OutOfMemoryError.
+    fn exempt_reserve(&self) -> usize {
+        (self.max_heap / 8).max(1 << 20)
+    }
+
     /// The configured limit.
     pub fn max_heap(&self) -> usize {
         self.max_heap
@@ -168,7 +177,12 @@ impl Heap {
     ) -> Result<NonNull<Header>, OutOfMemory> {
         let oom = OutOfMemory { requested: size };
         let before = self.allocated.fetch_add(size, Ordering::Relaxed);
-        if !exempt && before.saturating_add(size) > self.max_heap {
+        let limit = if exempt {
+            self.max_heap.saturating_add(self.exempt_reserve())
+        } else {
+            self.max_heap
+        };
+        if before.saturating_add(size) > limit {
             self.allocated.fetch_sub(size, Ordering::Relaxed);
             return Err(oom);
         }
