@@ -172,6 +172,23 @@ fn a_deadlock_is_reported_under_every_policy_and_worker_count() {
     }
 }
 
+#[test]
+fn a_permit_survives_sleep_and_join_under_every_policy() {
+    for policy in POLICIES {
+        for workers in 1..=2 {
+            run_fixture(&[
+                "run",
+                "--policy",
+                policy,
+                "--workers",
+                &workers.to_string(),
+                "permit-survives-waits.gasm",
+            ])
+            .assert_exit(0);
+        }
+    }
+}
+
 /// 1,111,111 threads: too slow for a debug build, so release builds only
 /// (`cargo test --release -p greenvm-tests`).
 #[test]

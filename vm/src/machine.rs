@@ -144,8 +144,9 @@ fn run_main(
     let mut stack = match ThreadState::new(program.clone(), main, &main_args, opts.stack_size) {
         Ok(t) => t,
         Err(e) => {
+            // The stack size is a usage error (the program never started).
             program.output.write_err(format!("error: {e}\n").as_bytes());
-            return 1;
+            return 2;
         }
     };
     stack.trace = opts.trace;
@@ -164,7 +165,7 @@ fn run_main(
         }
     }
     program.threads.register(&main_thread);
-    main_thread.mark_started();
+    let _ = main_thread.mark_started();
 
     let stats = opts.stats.then(|| Arc::new(Stats::new()));
     let config = Config {

@@ -7,8 +7,13 @@
 //! the same `callnative` when the thread is woken and the condition is
 //! checked again (spurious wake-ups are harmless). Timed waits keep their
 //! deadline in `SchedLink::deadline` across those retries. An interrupt is
-//! checked first on every attempt.
+//! checked on every attempt that would wait.
+//!
+//! `LockSupport.park` waits for the VM-level permit of `VmThread` (set by
+//! `LockSupport.unpark`), not the runtime's: the runtime's permit only says
+//! "run again and re-check".
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,19 +68,16 @@ fn start_thread(ts: &mut ThreadState, thread: Arc<VmThread>) -> Result<(), Pendi
             "threads can only be started under the scheduler",
         ));
     };
-    if !thread.mark_started() {
+    let Some(daemon) = thread.mark_started() else {
         return Err(Pending::new(
             ILLEGAL_THREAD_STATE_EXCEPTION,
             "thread already started",
         ));
-    }
-    thread.set_state(JavaState::Runnable);
-    let options = SpawnOptions {
-        daemon: thread.is_daemon(),
-        name: None,
     };
+    thread.set_state(JavaState::Runnable);
+    let options = SpawnOptions { daemon, name: None };
     let handle = cx.spawn(Box::new(VmJob::new(thread.clone())), options);
-    thread.set_handle(handle);
+    thread.publish_handle(&handle);
     Ok(())
 }
 
@@ -175,9 +177,9 @@ fn join_impl(ts: &mut ThreadState, target: Value, timeout: Option<Duration>) -> 
     let Some(target) = r.as_thread() else {
         return NativeResult::Void;
     };
-    if let Some(exc) = interrupted(ts, me, "join interrupted") {
-        return exc;
-    }
+    // As Java's join, which waits only while the target is alive: a thread
+    // that has not started or has ended is joined at once, even when the
+    // caller's interrupt flag is set.
     if !target.is_started() {
         wait_over(ts);
         return NativeResult::Return(Value::Null);
@@ -188,6 +190,9 @@ fn join_impl(ts: &mut ThreadState, target: Value, timeout: Option<Duration>) -> 
     if let Some(result) = target.result_or_register(my_handle) {
         wait_over(ts);
         return NativeResult::Return(result);
+    }
+    if let Some(exc) = interrupted(ts, me, "join interrupted") {
+        return exc;
     }
     ts.sched.blocker = Blocker::Join(r);
     match timeout {
@@ -278,8 +283,7 @@ pub(crate) fn interrupt(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let Some(t) = r.as_thread() else {
         return NativeResult::Void;
     };
-    t.interrupt_flag()
-        .store(true, std::sync::atomic::Ordering::Release);
+    t.interrupt_flag().store(true, Ordering::SeqCst);
     wake(ts, t);
     NativeResult::Void
 }
@@ -348,65 +352,70 @@ pub(crate) fn worker_index(ts: &mut ThreadState, _args: &[Value]) -> NativeResul
     NativeResult::Return(Value::Int(index as i64))
 }
 
-/// LockSupport.park()
-pub(crate) fn park(ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+/// LockSupport.park() and parkNanos(ns): returns once the permit is (or
+/// was already) given, the interrupt flag is set, or the timeout passes.
+/// Retried: a wake-up that finds none of these parks again.
+fn park_impl(ts: &mut ThreadState, timeout: Option<Duration>) -> NativeResult {
     let me = current!(ts);
-    // As in Java, park returns at once while the interrupt flag is set.
-    if me
-        .interrupt_flag()
-        .load(std::sync::atomic::Ordering::Acquire)
-    {
+    // As in Java, park returns at once while the interrupt flag is set (and
+    // leaves it set).
+    if me.take_permit() || me.interrupt_flag().load(Ordering::SeqCst) {
+        wait_over(ts);
         return NativeResult::Void;
     }
     ts.sched.blocker = Blocker::Park;
-    me.set_state(JavaState::Waiting);
-    NativeResult::Block {
-        wait: Wait::Park,
-        retry: false,
-    }
+    let wait = match timeout {
+        None => {
+            me.set_state(JavaState::Waiting);
+            Wait::Park
+        }
+        Some(d) => {
+            let deadline = deadline_after(ts, d);
+            if Instant::now() >= deadline {
+                wait_over(ts);
+                return NativeResult::Void;
+            }
+            me.set_state(JavaState::TimedWaiting);
+            Wait::ParkUntil(deadline)
+        }
+    };
+    NativeResult::Block { wait, retry: true }
+}
+
+/// LockSupport.park()
+pub(crate) fn park(ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
+    park_impl(ts, None)
 }
 
 /// LockSupport.parkNanos(ns)
 pub(crate) fn park_nanos(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
-    let me = current!(ts);
     let ns = attempt!(int_arg(args[0], "LockSupport.parkNanos"));
-    if ns <= 0
-        || me
-            .interrupt_flag()
-            .load(std::sync::atomic::Ordering::Acquire)
-    {
+    if ns <= 0 {
         return NativeResult::Void;
     }
-    ts.sched.blocker = Blocker::Park;
-    me.set_state(JavaState::TimedWaiting);
-    NativeResult::Block {
-        wait: Wait::ParkUntil(Instant::now() + Duration::from_nanos(ns as u64)),
-        retry: false,
-    }
+    park_impl(ts, Some(Duration::from_nanos(ns as u64)))
 }
 
 /// LockSupport.unpark(t)
 pub(crate) fn unpark(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let r = attempt!(thread_arg(args[0]));
     if let Some(t) = r.as_thread() {
-        wake(ts, t);
+        // Unpark before start has no effect, as in Java.
+        if t.is_started() {
+            t.give_permit();
+            wake(ts, t);
+        }
     }
     NativeResult::Void
 }
 
-/// Gives `t` a permit (waking it if parked). A thread that is being started
-/// on another worker gets its runtime handle a moment after it is marked
-/// started: wait for it rather than lose the permit. Unstarted threads are
-/// ignored, as in Java.
+/// Wakes `t` after its permit or interrupt flag was set. A thread that has
+/// not yet published its runtime handle has not yet run, and will see the
+/// flag when it does (see the fence rule in `vm_thread`).
 fn wake(ts: &mut ThreadState, t: &VmThread) {
-    if !t.is_started() {
+    std::sync::atomic::fence(Ordering::SeqCst);
+    let Some(handle) = t.handle() else {
         return;
-    }
-    let handle = loop {
-        if let Some(h) = t.handle() {
-            break h;
-        }
-        std::hint::spin_loop();
     };
     match context(ts) {
         Some(cx) => cx.unpark(handle),

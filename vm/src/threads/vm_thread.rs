@@ -7,9 +7,19 @@
 //!   job (the runtime never runs a thread on two workers at once), or anyone
 //!   while no thread runs at all (the deadlock report; later the collector
 //!   at a safepoint).
-//! - `state`, `daemon`, `interrupted`, `started` are atomics anyone may read;
-//!   `state` is written by the thread itself, except NEW → RUNNABLE by the
-//!   starter and → TERMINATED by the job.
+//! - `state`, `flags` (started, daemon), `interrupted` and `permit` are
+//!   atomics anyone may read; `state` is written by the thread itself, except
+//!   NEW → RUNNABLE by the starter and → TERMINATED by the job. `flags` is
+//!   one word so that `setDaemon` and `start` cannot both succeed.
+//! - `permit` is `LockSupport`'s permit, kept here rather than in the
+//!   runtime: the runtime's own park permit also serves the VM's retried
+//!   waits (sleep, join), which may consume it on a wake-up that was meant
+//!   for a later `LockSupport.park`.
+//! - Wake-ups race with the first run of a thread (which publishes its
+//!   runtime handle): the waker stores the permit (or interrupt flag) and
+//!   then reads the handle; the thread stores its handle and then reads the
+//!   permit. A `SeqCst` fence between the store and the load on each side
+//!   (`publish_handle`, `wake`) means at least one of them sees the other.
 //! - `end` (result and joiners) is a small per-thread mutex: a joiner checks
 //!   `done` and registers itself under it, and the ending thread sets `done`
 //!   and takes the joiners under it, so no wake-up is lost. No lock is held
@@ -120,9 +130,11 @@ pub struct VmThread {
     /// `None`: the default name (`main` or `Thread-N`).
     name: Mutex<Option<Box<str>>>,
     state: AtomicU8,
-    daemon: AtomicBool,
-    started: AtomicBool,
+    /// [`STARTED`] and [`DAEMON`].
+    flags: AtomicU8,
     interrupted: AtomicBool,
+    /// `LockSupport`'s permit.
+    permit: AtomicBool,
     /// The runtime's handle, once started.
     handle: OnceLock<ThreadRef>,
     end: Mutex<End>,
@@ -150,9 +162,9 @@ impl VmThread {
             id,
             name: Mutex::new(name.map(Into::into)),
             state: AtomicU8::new(JavaState::New as u8),
-            daemon: AtomicBool::new(false),
-            started: AtomicBool::new(false),
+            flags: AtomicU8::new(0),
             interrupted: AtomicBool::new(false),
+            permit: AtomicBool::new(false),
             handle: OnceLock::new(),
             end: Mutex::new(End {
                 done: false,
@@ -187,25 +199,46 @@ impl VmThread {
     }
 
     pub fn is_daemon(&self) -> bool {
-        self.daemon.load(Ordering::Relaxed)
+        self.flags.load(Ordering::Acquire) & DAEMON != 0
     }
 
     /// Sets the daemon flag; false if the thread has already started.
     pub(crate) fn set_daemon(&self, on: bool) -> bool {
-        if self.started.load(Ordering::Acquire) {
-            return false;
+        let mut flags = self.flags.load(Ordering::Acquire);
+        loop {
+            if flags & STARTED != 0 {
+                return false;
+            }
+            let new = if on { flags | DAEMON } else { flags & !DAEMON };
+            match self
+                .flags
+                .compare_exchange_weak(flags, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(f) => flags = f,
+            }
         }
-        self.daemon.store(on, Ordering::Relaxed);
-        true
     }
 
     pub fn is_started(&self) -> bool {
-        self.started.load(Ordering::Acquire)
+        self.flags.load(Ordering::Acquire) & STARTED != 0
     }
 
-    /// Marks the thread started; false if it already was.
-    pub(crate) fn mark_started(&self) -> bool {
-        !self.started.swap(true, Ordering::AcqRel)
+    /// Marks the thread started: `Some(daemon)` with the daemon flag it
+    /// starts with, or `None` if it had already started.
+    pub(crate) fn mark_started(&self) -> Option<bool> {
+        let before = self.flags.fetch_or(STARTED, Ordering::AcqRel);
+        (before & STARTED == 0).then_some(before & DAEMON != 0)
+    }
+
+    /// Gives the thread `LockSupport`'s permit.
+    pub(crate) fn give_permit(&self) {
+        self.permit.store(true, Ordering::SeqCst);
+    }
+
+    /// Consumes `LockSupport`'s permit: true if there was one.
+    pub(crate) fn take_permit(&self) -> bool {
+        self.permit.swap(false, Ordering::SeqCst)
     }
 
     pub fn is_alive(&self) -> bool {
@@ -221,15 +254,18 @@ impl VmThread {
         self.interrupted.swap(false, Ordering::AcqRel)
     }
 
-    /// The runtime handle, once the thread has been started. A thread that
-    /// is being started gets its handle a moment later; callers that must not
-    /// lose a wake-up wait for it (see `natives::unpark`).
+    /// The runtime handle, once the thread has been started and spawned.
     pub(crate) fn handle(&self) -> Option<&ThreadRef> {
         self.handle.get()
     }
 
-    pub(crate) fn set_handle(&self, h: ThreadRef) {
-        let _ = self.handle.set(h);
+    /// Publishes the runtime handle (by the starter, or by the thread's own
+    /// first run, whichever comes first), then fences: see the module header.
+    pub(crate) fn publish_handle(&self, h: &ThreadRef) {
+        if self.handle.get().is_none() {
+            let _ = self.handle.set(h.clone());
+            std::sync::atomic::fence(Ordering::SeqCst);
+        }
     }
 
     pub fn object(&self) -> Option<Ref> {
@@ -275,16 +311,20 @@ impl VmThread {
     /// Records the end of the thread (`result` is null if it returned
     /// nothing or died by an exception) and returns the joiners to wake.
     pub(crate) fn finish(&self, result: Value) -> Vec<ThreadRef> {
-        let joiners = {
-            let mut end = lock(&self.end);
-            end.done = true;
-            end.result = result;
-            std::mem::take(&mut end.joiners)
-        };
+        let mut end = lock(&self.end);
+        // TERMINATED before `done`, so whoever sees the result also sees the
+        // thread dead.
         self.set_state(JavaState::Terminated);
-        joiners
+        end.done = true;
+        end.result = result;
+        std::mem::take(&mut end.joiners)
     }
 }
+
+/// `flags`: the thread has been started.
+const STARTED: u8 = 1;
+/// `flags`: the thread is a daemon.
+const DAEMON: u8 = 2;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
