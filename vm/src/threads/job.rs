@@ -29,9 +29,7 @@ impl VmJob {
 impl Job for VmJob {
     fn run(&mut self, cx: &mut Context) -> Step {
         let t: &VmThread = &self.thread;
-        if t.handle().is_none() {
-            t.set_handle(cx.current().clone());
-        }
+        t.publish_handle(cx.current());
         // SAFETY: the runtime runs this job on one worker at a time, so we
         // hold the thread's run token for the whole call.
         let Some(stack) = (unsafe { t.stack_mut() }).as_mut() else {
