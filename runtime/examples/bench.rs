@@ -1,12 +1,15 @@
 //! Scheduler micro-benchmarks (run in release mode):
 //!
 //! ```text
-//! cargo run --release -p greenvm-runtime --example bench -- [pingpong|skynet|ring|yield|all]
+//! cargo run --release -p greenvm-runtime --example bench -- [pingpong|dpingpong|cpingpong|skynet|ring|yield|all]
 //!     [--workers N] [--policy global-fifo|steal-one|steal-half] [--no-lifo] [--runs R]
 //! ```
 //!
 //! - `pingpong`: two threads hand a counter back and forth with `Step::Park` + unpark,
 //!   10M hand-offs; reports ns per hand-off (default 1 worker).
+//! - `dpingpong`: the same with jobs that never block inside `Context`, run directly on
+//!   the worker's stack (`Job::blocks_in_context` false), as the vm's threads are.
+//! - `cpingpong`: the same blocking inside `Context::park` (the coroutine keeps its stack).
 //! - `skynet`: a 10-ary tree of 1,111,111 threads (1,000,000 leaves) that sums its leaves
 //!   with joins; reports total time (default 2 workers).
 //! - `ring`: 503 threads pass a token around a ring 10M times (default 1 worker).
@@ -48,7 +51,12 @@ fn main() {
     let all = which == "all";
     if all || which == "pingpong" {
         const N: u64 = 10_000_000;
-        let t = measure("pingpong", &options, 1, || ping_pong(N));
+        let t = measure("pingpong", &options, 1, || ping_pong(N, true));
+        println!("  -> {:.1} ns per hand-off", t.as_nanos() as f64 / N as f64);
+    }
+    if all || which == "dpingpong" {
+        const N: u64 = 10_000_000;
+        let t = measure("dpingpong", &options, 1, || ping_pong(N, false));
         println!("  -> {:.1} ns per hand-off", t.as_nanos() as f64 / N as f64);
     }
     if all || which == "cpingpong" {
@@ -114,6 +122,8 @@ struct PingPong {
     count: Arc<AtomicU64>,
     limit: u64,
     partner: Arc<OnceLock<ThreadRef>>,
+    /// Run on a coroutine (as a job that may block inside `Context`) or directly.
+    coroutine: bool,
 }
 
 impl Job for PingPong {
@@ -130,9 +140,13 @@ impl Job for PingPong {
         cx.unpark(partner);
         Step::Park
     }
+
+    fn blocks_in_context(&self) -> bool {
+        self.coroutine
+    }
 }
 
-fn ping_pong(limit: u64) -> Box<dyn Job> {
+fn ping_pong(limit: u64, coroutine: bool) -> Box<dyn Job> {
     let mut started = false;
     Box::new(move |cx: &mut Context| {
         if std::mem::replace(&mut started, true) {
@@ -145,6 +159,7 @@ fn ping_pong(limit: u64) -> Box<dyn Job> {
                 count: count.clone(),
                 limit,
                 partner: a_partner.clone(),
+                coroutine,
             }),
             SpawnOptions::default(),
         );
@@ -153,6 +168,7 @@ fn ping_pong(limit: u64) -> Box<dyn Job> {
                 count,
                 limit,
                 partner: b_partner.clone(),
+                coroutine,
             }),
             SpawnOptions::default(),
         );

@@ -20,6 +20,8 @@ pub struct Context {
     worker: *const Worker,
     /// That worker's handle to this thread; refreshed after each suspension.
     thread: *const ThreadRef,
+    /// The coroutine's yielder; null when the job runs directly on the worker's stack
+    /// (`Job::blocks_in_context` is false), where nothing can suspend.
     yielder: *const ThreadYielder,
 }
 
@@ -29,6 +31,15 @@ impl Context {
             worker: resume.worker,
             thread: resume.thread,
             yielder,
+        }
+    }
+
+    /// The context of a job run directly on `worker`'s stack, without a coroutine.
+    pub(crate) fn direct(worker: &Worker, thread: &ThreadRef) -> Context {
+        Context {
+            worker,
+            thread,
+            yielder: std::ptr::null(),
         }
     }
 
@@ -95,6 +106,10 @@ impl Context {
     }
 
     fn suspend(&mut self, step: Step) {
+        assert!(
+            !self.yielder.is_null(),
+            "a job whose blocks_in_context() is false blocked inside its Context"
+        );
         // SAFETY: the yielder belongs to the coroutine this `Context` lives on, and is valid
         // for as long as the coroutine body runs, which is longer than this `Context`.
         let yielder = unsafe { &*self.yielder };

@@ -14,6 +14,10 @@
 //!
 //! Panics in the job are caught inside the coroutine, logged, and reported as an exit
 //! without a job; they never unwind into the worker.
+//!
+//! Jobs that never block inside `Context` (`Job::blocks_in_context` is false) skip all
+//! this: the worker calls them directly on its own stack, through the same
+//! [`run_caught`].
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -76,28 +80,9 @@ impl ThreadCoroutine {
         ThreadCoroutine(Coroutine::with_stack(
             stack,
             move |yielder: &ThreadYielder, first: Resume| {
-                let mut job = job;
                 let mut cx = Context::new(first, yielder);
-                match catch_unwind(AssertUnwindSafe(|| job.run(&mut cx))) {
-                    Ok(step) => Finished {
-                        job: Some(job),
-                        step,
-                    },
-                    Err(payload) => {
-                        let id = cx.current().id();
-                        log::error!("green thread {id} panicked: {}", panic_message(&*payload));
-                        // The job may be half-updated; drop it here, and survive its destructor too.
-                        if catch_unwind(AssertUnwindSafe(move || drop(job))).is_err() {
-                            log::error!(
-                                "green thread {id}: dropping the panicked job panicked too"
-                            );
-                        }
-                        Finished {
-                            job: None,
-                            step: Step::Exit,
-                        }
-                    }
-                }
+                let (job, step) = run_caught(job, &mut cx);
+                Finished { job, step }
             },
         ))
     }
@@ -107,6 +92,25 @@ impl ThreadCoroutine {
         match self.0.resume(Resume { worker, thread }) {
             CoroutineResult::Yield(Suspended { step }) => Segment::Suspended(self, step),
             CoroutineResult::Return(finished) => Segment::Finished(self.0.into_stack(), finished),
+        }
+    }
+}
+
+/// Calls `job.run`, catching a panic: then the job is dropped here (it may be
+/// half-updated), `None` comes back and the step is `Exit`. Used on coroutines and for
+/// jobs run directly on a worker's stack.
+#[inline(always)]
+pub(crate) fn run_caught(mut job: Box<dyn Job>, cx: &mut Context) -> (Option<Box<dyn Job>>, Step) {
+    match catch_unwind(AssertUnwindSafe(|| job.run(cx))) {
+        Ok(step) => (Some(job), step),
+        Err(payload) => {
+            let id = cx.current().id();
+            log::error!("green thread {id} panicked: {}", panic_message(&*payload));
+            // Survive the job's destructor panicking too.
+            if catch_unwind(AssertUnwindSafe(move || drop(job))).is_err() {
+                log::error!("green thread {id}: dropping the panicked job panicked too");
+            }
+            (None, Step::Exit)
         }
     }
 }

@@ -8,8 +8,9 @@
 //!    timers. While other workers are awake, spin for a few microseconds repeating this.
 //! 3. Nothing anywhere: sleep (see `idle`) until woken for new work or the next timer.
 //!
-//! Running a thread: resume its suspended coroutine or start its job on
-//! a pooled stack, and when the segment ends act on its `Step`: requeue it (yield, preempt),
+//! Running a thread: resume its suspended coroutine, start its job on a pooled stack, or,
+//! for a job that never blocks inside its `Context`, call it directly on this worker's
+//! stack; and when the segment ends act on its `Step`: requeue it (yield, preempt),
 //! park it (its timer armed after the park is published), or drop it (exit).
 //!
 //! Invariants: a thread is run only by the worker that popped it; the worker touches the
@@ -28,7 +29,8 @@ use crossbeam_deque::Steal;
 use crossbeam_utils::sync::Parker;
 
 use crate::config::Victim;
-use crate::coroutine::{Finished, Segment, ThreadCoroutine};
+use crate::context::Context;
+use crate::coroutine::{run_caught, Finished, Segment, ThreadCoroutine};
 use crate::event::{Event, WakeSource};
 use crate::idle::Registration;
 use crate::job::{Job, Step};
@@ -367,6 +369,9 @@ impl Worker {
         let continuation = unsafe { thread.take_continuation() };
         let coroutine = match continuation.expect("a runnable thread has a continuation") {
             Continuation::Coroutine(coroutine) => coroutine,
+            Continuation::Job(job) if !job.blocks_in_context() => {
+                return self.run_direct(thread, job)
+            }
             Continuation::Job(job) => match self.stacks.take(&self.shared.stacks) {
                 Some(stack) => ThreadCoroutine::start(stack, job),
                 None => return self.retry_without_stack(thread, job),
@@ -385,6 +390,17 @@ impl Worker {
                     None => self.exit(thread, None),
                 }
             }
+        }
+    }
+
+    /// Run a job that never blocks inside its `Context` on this worker's own stack.
+    fn run_direct(&self, thread: ThreadRef, job: Box<dyn Job>) {
+        let mut cx = Context::direct(self, &thread);
+        let (job, step) = run_caught(job, &mut cx);
+        thread.0.state.end_run();
+        match job {
+            Some(job) => self.after_run(thread, Continuation::Job(job), step),
+            None => self.exit(thread, None),
         }
     }
 

@@ -3,7 +3,10 @@
 //! Each run is one slice: set the scheduling links, run the interpreter for
 //! a quantum, clear the links, and turn the interpreter's [`RunExit`] into a
 //! scheduling [`Step`]. Everything the thread needs between runs is in its VM
-//! stack, so the runtime releases the native stack after every run.
+//! stack, and natives block only by returning (never inside the runtime
+//! `Context`), so the job tells the runtime it never blocks in its context:
+//! the runtime then calls it directly on the worker's own stack, with no
+//! coroutine, and a blocked VM thread holds no native stack.
 
 use std::sync::Arc;
 
@@ -56,6 +59,12 @@ impl Job for VmJob {
                 self.end(cx, Value::Null, true)
             }
         }
+    }
+
+    /// Natives block by returning `NativeResult::Block` (see `threads`),
+    /// never by calling `Context::park` and friends.
+    fn blocks_in_context(&self) -> bool {
+        false
     }
 }
 
