@@ -413,9 +413,18 @@ pub(crate) fn unpark(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
 /// not yet published its runtime handle has not yet run, and will see the
 /// flag when it does (see the fence rule in `vm_thread`).
 fn wake(ts: &mut ThreadState, t: &VmThread) {
-    std::sync::atomic::fence(Ordering::SeqCst);
-    let Some(handle) = t.handle() else {
-        return;
+    // Common case: the handle is already visible, and the runtime's unpark
+    // (an `AcqRel` transition) orders the flag store before the wake-up. Only
+    // while it is not yet visible is the fence rule needed.
+    let handle = match t.handle() {
+        Some(handle) => handle,
+        None => {
+            std::sync::atomic::fence(Ordering::SeqCst);
+            let Some(handle) = t.handle() else {
+                return;
+            };
+            handle
+        }
     };
     match context(ts) {
         Some(cx) => cx.unpark(handle),

@@ -231,14 +231,18 @@ impl VmThread {
         (before & STARTED == 0).then_some(before & DAEMON != 0)
     }
 
-    /// Gives the thread `LockSupport`'s permit.
+    /// Gives the thread `LockSupport`'s permit. The caller then wakes the
+    /// thread (`natives::wake`), which orders this store before the wake-up:
+    /// through the runtime's `AcqRel` unpark, or the fence rule while the
+    /// handle is unpublished (module header).
     pub(crate) fn give_permit(&self) {
-        self.permit.store(true, Ordering::SeqCst);
+        self.permit.store(true, Ordering::Release);
     }
 
-    /// Consumes `LockSupport`'s permit: true if there was one.
+    /// Consumes `LockSupport`'s permit: true if there was one. A plain load
+    /// first, so the common "no permit yet" case costs no locked instruction.
     pub(crate) fn take_permit(&self) -> bool {
-        self.permit.swap(false, Ordering::SeqCst)
+        self.permit.load(Ordering::Acquire) && self.permit.swap(false, Ordering::AcqRel)
     }
 
     pub fn is_alive(&self) -> bool {
