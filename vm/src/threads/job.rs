@@ -35,7 +35,7 @@ impl Job for VmJob {
         t.publish_handle(cx.current());
         // SAFETY: the runtime runs this job on one worker at a time, so we
         // hold the thread's run token for the whole call.
-        let Some(stack) = (unsafe { t.stack_mut() }).as_mut() else {
+        let Some(stack) = (unsafe { t.stack_mut() }).as_deref_mut() else {
             return Step::Exit;
         };
         if t.state() != JavaState::Runnable {

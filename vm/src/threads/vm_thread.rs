@@ -20,13 +20,14 @@
 //!   then reads the handle; the thread stores its handle and then reads the
 //!   permit. A `SeqCst` fence between the store and the load on each side
 //!   (`publish_handle`, `wake`) means at least one of them sees the other.
-//! - `end` (result and joiners) is a small per-thread mutex: a joiner checks
-//!   `done` and registers itself under it, and the ending thread sets `done`
-//!   and takes the joiners under it, so no wake-up is lost. No lock is held
+//! - `record` (the name; the joiners, then the result) is a small per-thread mutex: a joiner
+//!   checks for `End::Done` and registers itself under it, and the ending
+//!   thread switches it to `Done` and takes the joiners under it, so no
+//!   wake-up is lost. No lock is held
 //!   across a suspension (natives never suspend).
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
@@ -116,19 +117,26 @@ impl Default for SchedLink {
     }
 }
 
-/// How a thread ended, and who waits for it to end.
-struct End {
-    done: bool,
-    result: Value,
-    joiners: Vec<ThreadRef>,
+/// The parts of a thread behind its lock.
+struct Record {
+    end: End,
+    /// `None`: the default name (`main` or `Thread-N`).
+    name: Option<Box<str>>,
+}
+
+/// Who waits for a thread to end, then how it ended. A joiner only needs
+/// the one or the other, so they share the space.
+enum End {
+    /// Still alive: the threads waiting in `join` (usually none or one).
+    Running { joiners: Vec<ThreadRef> },
+    /// Over: its result (null if it returned nothing or threw).
+    Done { result: Value },
 }
 
 /// One VM thread.
 pub struct VmThread {
     /// 1 for main, then in creation order.
     pub id: u64,
-    /// `None`: the default name (`main` or `Thread-N`).
-    name: Mutex<Option<Box<str>>>,
     state: AtomicU8,
     /// [`STARTED`] and [`DAEMON`].
     flags: AtomicU8,
@@ -137,11 +145,15 @@ pub struct VmThread {
     permit: AtomicBool,
     /// The runtime's handle, once started.
     handle: OnceLock<ThreadRef>,
-    end: Mutex<End>,
-    /// The VM stack: `Some` from creation until the thread ends.
-    stack: UnsafeCell<Option<ThreadState>>,
-    /// This thread's heap object (set once, right after allocation).
-    object: OnceLock<Ref>,
+    /// Joiners then result, and the name: rarely used, so behind one lock.
+    record: Mutex<Record>,
+    /// The VM stack: `Some` from creation until the thread ends. Boxed, so
+    /// an ended thread (kept for its object until the program ends; there is
+    /// no collector yet) does not keep the stack's ~170 bytes.
+    stack: UnsafeCell<Option<Box<ThreadState>>>,
+    /// This thread's heap object as `Ref::to_bits` (0 until set, once, right
+    /// after allocation, before the thread is published).
+    object: AtomicU64,
     /// The next thread in the program's registry (written once, before the
     /// thread is pushed; see `registry`).
     pub(super) registry_next: AtomicPtr<VmThread>,
@@ -160,25 +172,25 @@ impl VmThread {
     pub fn new(id: u64, name: Option<&str>, stack: ThreadState) -> VmThread {
         VmThread {
             id,
-            name: Mutex::new(name.map(Into::into)),
             state: AtomicU8::new(JavaState::New as u8),
             flags: AtomicU8::new(0),
             interrupted: AtomicBool::new(false),
             permit: AtomicBool::new(false),
             handle: OnceLock::new(),
-            end: Mutex::new(End {
-                done: false,
-                result: Value::Null,
-                joiners: Vec::new(),
+            record: Mutex::new(Record {
+                end: End::Running {
+                    joiners: Vec::new(),
+                },
+                name: name.map(Into::into),
             }),
-            stack: UnsafeCell::new(Some(stack)),
-            object: OnceLock::new(),
+            stack: UnsafeCell::new(Some(Box::new(stack))),
+            object: AtomicU64::new(0),
             registry_next: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
     pub fn name(&self) -> String {
-        match &*lock(&self.name) {
+        match &lock(&self.record).name {
             Some(n) => n.to_string(),
             None if self.id == 1 => "main".to_string(),
             // Java numbers unnamed threads from 0; main is id 1.
@@ -187,7 +199,7 @@ impl VmThread {
     }
 
     pub fn set_name(&self, name: &str) {
-        *lock(&self.name) = Some(name.into());
+        lock(&self.record).name = Some(name.into());
     }
 
     pub fn state(&self) -> JavaState {
@@ -273,11 +285,17 @@ impl VmThread {
     }
 
     pub fn object(&self) -> Option<Ref> {
-        self.object.get().copied()
+        let bits = self.object.load(Ordering::Acquire);
+        // SAFETY: the bits are 0 or came from `Ref::to_bits` of the thread
+        // object, which lives as long as the heap (no collector yet), hence
+        // as long as any VM code can ask.
+        unsafe { Ref::from_bits(bits) }
     }
 
     pub(crate) fn set_object(&self, r: Ref) {
-        let _ = self.object.set(r);
+        let _ = self
+            .object
+            .compare_exchange(0, r.to_bits(), Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// The VM stack.
@@ -286,7 +304,7 @@ impl VmThread {
     /// The caller holds the run token (module header) and no other
     /// reference to the stack is alive.
     #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn stack_mut(&self) -> &mut Option<ThreadState> {
+    pub(crate) unsafe fn stack_mut(&self) -> &mut Option<Box<ThreadState>> {
         &mut *self.stack.get()
     }
 
@@ -296,32 +314,34 @@ impl VmThread {
     /// No thread of the program is running (e.g. the runtime reported a
     /// deadlock), so nobody writes the stack.
     pub(crate) unsafe fn stack_when_stopped(&self) -> Option<&ThreadState> {
-        (*self.stack.get()).as_ref()
+        (*self.stack.get()).as_deref()
     }
 
     /// The result if the thread has ended; otherwise registers `joiner` to
     /// be unparked when it ends and returns `None`.
     pub(crate) fn result_or_register(&self, joiner: &ThreadRef) -> Option<Value> {
-        let mut end = lock(&self.end);
-        if end.done {
-            return Some(end.result);
+        match &mut lock(&self.record).end {
+            End::Done { result } => Some(*result),
+            End::Running { joiners } => {
+                if !joiners.iter().any(|j| j == joiner) {
+                    joiners.push(joiner.clone());
+                }
+                None
+            }
         }
-        if !end.joiners.iter().any(|j| j == joiner) {
-            end.joiners.push(joiner.clone());
-        }
-        None
     }
 
     /// Records the end of the thread (`result` is null if it returned
     /// nothing or died by an exception) and returns the joiners to wake.
     pub(crate) fn finish(&self, result: Value) -> Vec<ThreadRef> {
-        let mut end = lock(&self.end);
-        // TERMINATED before `done`, so whoever sees the result also sees the
+        let mut record = lock(&self.record);
+        // TERMINATED before `Done`, so whoever sees the result also sees the
         // thread dead.
         self.set_state(JavaState::Terminated);
-        end.done = true;
-        end.result = result;
-        std::mem::take(&mut end.joiners)
+        match std::mem::replace(&mut record.end, End::Done { result }) {
+            End::Running { joiners } => joiners,
+            End::Done { .. } => Vec::new(),
+        }
     }
 }
 
@@ -332,4 +352,18 @@ const DAEMON: u8 = 2;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ended thread is kept (for its heap object) until the program ends,
+    /// so a million of them must stay small: the record plus the `Arc`'s two
+    /// counters.
+    #[test]
+    fn an_ended_thread_record_is_small() {
+        let bytes = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<VmThread>();
+        assert!(bytes <= 120, "VmThread grew to {bytes} bytes");
+    }
 }
