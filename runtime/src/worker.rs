@@ -368,7 +368,7 @@ impl Worker {
         // SAFETY: popping the thread made this worker the holder of the run token.
         let continuation = unsafe { thread.take_continuation() };
         let coroutine = match continuation.expect("a runnable thread has a continuation") {
-            Continuation::Coroutine(coroutine) => coroutine,
+            Continuation::Coroutine(coroutine) => *coroutine,
             Continuation::Job(job) if !job.blocks_in_context() => {
                 return self.run_direct(thread, job)
             }
@@ -380,7 +380,7 @@ impl Worker {
         match coroutine.resume(self, &thread) {
             Segment::Suspended(coroutine, step) => {
                 thread.0.state.end_run();
-                self.after_run(thread, Continuation::Coroutine(coroutine), step)
+                self.after_run(thread, Continuation::Coroutine(Box::new(coroutine)), step)
             }
             Segment::Finished(stack, Finished { job, step }) => {
                 thread.0.state.end_run();
