@@ -253,10 +253,18 @@ impl VmThread {
         self.permit.store(true, Ordering::Release);
     }
 
-    /// Consumes `LockSupport`'s permit: true if there was one. A plain load
-    /// first, so the common "no permit yet" case costs no locked instruction.
+    /// Consumes `LockSupport`'s permit: true if there was one. Only the
+    /// thread itself consumes it, so this needs no locked instruction: an
+    /// unpark whose store lands between the load and the clearing store
+    /// overlaps this call and counts as having come just before it (the
+    /// permit is one bit: two unparks before a park give one permit), and
+    /// its wake-up is then merely spurious.
     pub(crate) fn take_permit(&self) -> bool {
-        self.permit.load(Ordering::Acquire) && self.permit.swap(false, Ordering::AcqRel)
+        if self.permit.load(Ordering::Acquire) {
+            self.permit.store(false, Ordering::Relaxed);
+            return true;
+        }
+        false
     }
 
     pub fn is_alive(&self) -> bool {
