@@ -55,6 +55,16 @@ impl Outcome {
         self
     }
 
+    /// Panics unless stdout contains `needle`.
+    pub fn assert_stdout_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
     /// The command, its status and its output, for failure messages.
     pub fn describe(&self) -> String {
         format!(

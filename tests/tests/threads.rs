@@ -189,6 +189,39 @@ fn a_permit_survives_sleep_and_join_under_every_policy() {
     }
 }
 
+#[test]
+fn threads_also_run_without_coroutines() {
+    for workers in ["1", "2"] {
+        run::greenvm(
+            &programs_dir(),
+            [
+                "run",
+                "--coroutines",
+                "off",
+                "--workers",
+                workers,
+                "skynet.gasm",
+                "--",
+                "10000",
+            ],
+        )
+        .assert_exit(0)
+        .assert_stdout_contains("49995000");
+        run::greenvm(
+            &programs_dir(),
+            [
+                "run",
+                "--coroutines",
+                "off",
+                "--workers",
+                workers,
+                "interrupt.gasm",
+            ],
+        )
+        .assert_exit(0);
+    }
+}
+
 /// 1,111,111 threads: too slow for a debug build, so release builds only
 /// (`cargo test --release -p greenvm-tests`).
 #[test]

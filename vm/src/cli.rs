@@ -124,6 +124,10 @@ pub struct RunArgs {
     /// Count scheduling events and print them to stderr at exit.
     #[arg(long)]
     pub stats: bool,
+    /// Run each green thread on its own coroutine (on, the default) or call
+    /// it directly on the worker's stack (off: measures the switch's cost).
+    #[arg(long, value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_on_off)]
+    pub coroutines: bool,
     /// Arguments passed to `main` as an array of strings.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -257,6 +261,7 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         seed: args.seed,
         quantum: args.quantum,
         stats: args.stats,
+        coroutines: args.coroutines,
     };
     log::debug!(
         "running {} (stack {} bytes, heap at most {} bytes, trace {})",

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub quantum: u32,
     /// Count scheduling events and print them to stderr at exit (`--stats`).
     pub stats: bool,
+    /// Run each thread on a coroutine (`--coroutines on|off`).
+    pub coroutines: bool,
 }
 
 impl Default for RunOptions {
@@ -63,6 +65,7 @@ impl Default for RunOptions {
             seed: 0,
             quantum: DEFAULT_QUANTUM,
             stats: false,
+            coroutines: true,
         }
     }
 }
@@ -102,6 +105,7 @@ pub fn run_with_output(
             quantum: opts.quantum.max(1),
             stack_size: opts.stack_size,
             workers,
+            coroutines: opts.coroutines,
         },
     };
     let program = match Program::link(module, link) {
@@ -179,7 +183,7 @@ fn run_main(
         "starting main on {workers} worker(s), policy {:?}",
         opts.policy
     );
-    let outcome = Runtime::new(config).run(Box::new(VmJob::new(main_thread)));
+    let outcome = Runtime::new(config).run(Box::new(VmJob::new(main_thread, opts.coroutines)));
     if let Some(stats) = stats {
         program.output.write_err(format!("{stats}").as_bytes());
     }

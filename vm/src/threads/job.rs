@@ -3,10 +3,16 @@
 //! Each run is one slice: set the scheduling links, run the interpreter for
 //! a quantum, clear the links, and turn the interpreter's [`RunExit`] into a
 //! scheduling [`Step`]. Everything the thread needs between runs is in its VM
-//! stack, and natives block only by returning (never inside the runtime
-//! `Context`), so the job tells the runtime it never blocks in its context:
-//! the runtime then calls it directly on the worker's own stack, with no
-//! coroutine, and a blocked VM thread holds no native stack.
+//! stack, so a blocked VM thread holds no native stack.
+//!
+//! By default every run happens on a corosensei coroutine on a pooled native
+//! stack, so code running for the thread (the interpreter, or a native deep
+//! in a call) could block inside the runtime's `Context` and resume later,
+//! possibly on another worker. greenvm's natives all block by returning
+//! (`NativeResult::Block`), so with `--coroutines off` the job tells the
+//! runtime it never blocks in its context and is called directly on the
+//! worker's own stack: the same program then measures what the coroutine
+//! switch itself costs.
 
 use std::sync::Arc;
 
@@ -21,11 +27,13 @@ use crate::value::Value;
 /// Runs one VM thread on the scheduler.
 pub struct VmJob {
     thread: Arc<VmThread>,
+    /// Run on a coroutine (`--coroutines on`, the default).
+    coroutine: bool,
 }
 
 impl VmJob {
-    pub fn new(thread: Arc<VmThread>) -> VmJob {
-        VmJob { thread }
+    pub fn new(thread: Arc<VmThread>, coroutine: bool) -> VmJob {
+        VmJob { thread, coroutine }
     }
 }
 
@@ -61,10 +69,11 @@ impl Job for VmJob {
         }
     }
 
-    /// Natives block by returning `NativeResult::Block` (see `threads`),
-    /// never by calling `Context::park` and friends.
+    /// Whether this thread runs on a coroutine: natives block by returning
+    /// `NativeResult::Block` (see `threads`), so without one (`--coroutines
+    /// off`) the runtime may call the job directly.
     fn blocks_in_context(&self) -> bool {
-        false
+        self.coroutine
     }
 }
 

@@ -62,6 +62,7 @@ pub(crate) fn create_thread(
 
 /// NEW → RUNNABLE: hands the thread to the scheduler.
 fn start_thread(ts: &mut ThreadState, thread: Arc<VmThread>) -> Result<(), Pending> {
+    let coroutine = ts.program.threads.options.coroutines;
     let Some(cx) = context(ts) else {
         return Err(Pending::new(
             ILLEGAL_STATE_EXCEPTION,
@@ -76,7 +77,7 @@ fn start_thread(ts: &mut ThreadState, thread: Arc<VmThread>) -> Result<(), Pendi
     };
     thread.set_state(JavaState::Runnable);
     let options = SpawnOptions { daemon, name: None };
-    let handle = cx.spawn(Box::new(VmJob::new(thread.clone())), options);
+    let handle = cx.spawn(Box::new(VmJob::new(thread.clone(), coroutine)), options);
     thread.publish_handle(&handle);
     Ok(())
 }

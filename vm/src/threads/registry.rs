@@ -35,6 +35,8 @@ pub struct SchedOptions {
     pub stack_size: usize,
     /// Number of OS workers (for `Runtime.workers`).
     pub workers: usize,
+    /// Run each thread on a coroutine (`--coroutines`); see `job`.
+    pub coroutines: bool,
 }
 
 impl Default for SchedOptions {
@@ -43,6 +45,7 @@ impl Default for SchedOptions {
             quantum: 4000,
             stack_size: crate::thread_state::DEFAULT_STACK_SIZE,
             workers: 1,
+            coroutines: true,
         }
     }
 }
