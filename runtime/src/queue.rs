@@ -94,8 +94,9 @@ impl RunQueue {
             return Pushed::Global;
         }
         self.deque.push(thread);
+        // The deque now holds `thread`; count the LIFO slot too.
         Pushed::Local {
-            waiting: self.deque.len() + 1,
+            waiting: self.waiting(),
         }
     }
 

@@ -544,7 +544,8 @@ impl Worker {
     fn notify_if_surplus(&self, pushed: Pushed) {
         let surplus = match pushed {
             Pushed::Local { waiting } => waiting >= 2,
-            Pushed::Global => true,
+            // This worker comes back for a lone thread in the injector itself.
+            Pushed::Global => self.shared.injector.len() >= 2,
         };
         if surplus && self.shared.workers > 1 {
             self.shared.idle.notify_one();
