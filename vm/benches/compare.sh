@@ -4,7 +4,7 @@
 #
 #   bash vm/benches/compare.sh [RUNS]        (default 5 runs each; medians)
 #
-# Needs: apt-get install -y golang-go erlang-base lua5.4 hyperfine
+# Needs: apt-get install -y golang-go erlang-base lua5.4 hyperfine time default-jdk-headless
 # (the script installs them when missing and apt-get is available).
 # Results go to stdout as a markdown table; docs/performance.md quotes them.
 set -euo pipefail
@@ -15,10 +15,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 need=()
-for cmd in go erl lua5.4 hyperfine; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
+for cmd in go erl lua5.4 hyperfine java /usr/bin/time; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
 if ((${#need[@]})); then
   echo "installing peers: ${need[*]}" >&2
-  apt-get update -qq && apt-get install -y -qq golang-go erlang-base lua5.4 hyperfine >/dev/null
+  apt-get update -qq &&
+    apt-get install -y -qq golang-go erlang-base lua5.4 hyperfine time default-jdk-headless >/dev/null
 fi
 
 cargo build --release -q --manifest-path "$top/Cargo.toml" -p greenvm
