@@ -111,7 +111,7 @@ pub const NATIVES: &[NativeSig] = &[
     NativeSig { name: "Thread.interrupted", arity: 0, returns_value: true, doc: "Thread.interrupted() -> int: the calling thread's interrupt flag, which is cleared" },
     NativeSig { name: "Thread.setDaemon", arity: 2, returns_value: false, doc: "Thread.setDaemon(t, flag): before start only; IllegalThreadStateException after" },
     NativeSig { name: "Thread.setName", arity: 2, returns_value: false, doc: "Thread.setName(t, s)" },
-    NativeSig { name: "Thread.getName", arity: 1, returns_value: true, doc: "Thread.getName(t) -> s: `main`, or `Thread-N` by default" },
+    NativeSig { name: "Thread.getName", arity: 1, returns_value: true, doc: "Thread.getName(t) -> s: `main`, or `Thread-0`, `Thread-1`, ... in creation order unless set" },
     NativeSig { name: "Thread.getId", arity: 1, returns_value: true, doc: "Thread.getId(t) -> int: 1 for main, then in creation order" },
     NativeSig { name: "Thread.getState", arity: 1, returns_value: true, doc: "Thread.getState(t) -> s: NEW, RUNNABLE, BLOCKED, WAITING, TIMED_WAITING or TERMINATED" },
     NativeSig { name: "Thread.workerIndex", arity: 0, returns_value: true, doc: "Thread.workerIndex() -> int: the OS worker running the caller" },
