@@ -51,6 +51,10 @@ impl Job for VmJob {
         }
         stack.sched.me = t;
         stack.sched.cx = cx as *mut Context;
+        if matches!(stack.sched.blocker, Blocker::Park) {
+            // Back from `LockSupport.park`: the permit that woke it is used.
+            t.take_permit();
+        }
         stack.sched.blocker = Blocker::None;
         let quantum = stack.program.threads.options.quantum;
         let exit = interp::run(stack, quantum);

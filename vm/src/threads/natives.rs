@@ -10,8 +10,8 @@
 //! checked on every attempt that would wait.
 //!
 //! `LockSupport.park` waits for the VM-level permit of `VmThread` (set by
-//! `LockSupport.unpark`), not the runtime's: the runtime's permit only says
-//! "run again and re-check".
+//! `LockSupport.unpark`), not the runtime's, which also serves the retried
+//! waits; park itself is not retried (see `park_impl`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -353,15 +353,16 @@ pub(crate) fn worker_index(ts: &mut ThreadState, _args: &[Value]) -> NativeResul
     NativeResult::Return(Value::Int(index as i64))
 }
 
-/// LockSupport.park() and parkNanos(ns): returns once the permit is (or
-/// was already) given, the interrupt flag is set, or the timeout passes.
-/// Retried: a wake-up that finds none of these parks again.
+/// LockSupport.park() and parkNanos(ns): returns at once if the permit is
+/// (or was already) given or the interrupt flag is set; otherwise blocks and,
+/// unlike the retried waits, returns after the next wake-up of any kind
+/// (Java allows a spurious return). The job consumes the permit that woke it
+/// when the thread resumes (`VmJob::run`), so a switch runs the native once.
 fn park_impl(ts: &mut ThreadState, timeout: Option<Duration>) -> NativeResult {
     let me = current!(ts);
     // As in Java, park returns at once while the interrupt flag is set (and
     // leaves it set).
     if me.take_permit() || me.interrupt_flag().load(Ordering::SeqCst) {
-        wait_over(ts);
         return NativeResult::Void;
     }
     ts.sched.blocker = Blocker::Park;
@@ -371,16 +372,11 @@ fn park_impl(ts: &mut ThreadState, timeout: Option<Duration>) -> NativeResult {
             Wait::Park
         }
         Some(d) => {
-            let deadline = deadline_after(ts, d);
-            if Instant::now() >= deadline {
-                wait_over(ts);
-                return NativeResult::Void;
-            }
             me.set_state(JavaState::TimedWaiting);
-            Wait::ParkUntil(deadline)
+            Wait::ParkUntil(Instant::now() + d)
         }
     };
-    NativeResult::Block { wait, retry: true }
+    NativeResult::Block { wait, retry: false }
 }
 
 /// LockSupport.park()
