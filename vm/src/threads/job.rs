@@ -49,6 +49,11 @@ impl Job for VmJob {
         if t.state() != JavaState::Runnable {
             t.set_state(JavaState::Runnable);
         }
+        // The natives reach the context through this raw pointer, derived
+        // from `cx`, and only during `interp::run` below, while `cx` itself
+        // is untouched; it is cleared before `cx` is used again. Nothing of
+        // it outlives this call (no thread-local, nothing across a
+        // suspension: this job never suspends inside its context).
         stack.sched.me = t;
         stack.sched.cx = cx as *mut Context;
         if matches!(stack.sched.blocker, Blocker::Park) {
