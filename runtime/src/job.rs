@@ -13,6 +13,13 @@ use crate::context::Context;
 
 /// A green thread's body. `run` is called on the thread's coroutine, once per run segment,
 /// until it returns [`Step::Exit`] (or panics, which the runtime treats as exit).
+///
+/// **Grace period.** The job of an exited thread is dropped only after every worker has
+/// finished the run segment it was in when the thread exited (`reclaim`). Data the job
+/// owns therefore stays valid for code in *other* jobs that reached it through a pointer
+/// the owner cleared before returning `Step::Exit`, until their current run segment ends
+/// (a segment ends when `run` returns or blocks inside its `Context`). Such pointers must
+/// not be kept across segments.
 pub trait Job: Send + 'static {
     fn run(&mut self, cx: &mut Context) -> Step;
 

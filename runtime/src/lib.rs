@@ -10,6 +10,7 @@
 //! - `thread`, `thread_state`: the [`ThreadRef`] handle and the atomic park/unpark state machine.
 //! - `coroutine`: the one `Send` wrapper around a corosensei coroutine.
 //! - `stack_pool`: native stacks, pooled per worker and never freed on the hot path.
+//! - `reclaim`: grace periods before an exited thread's job is dropped.
 //! - `queue`, `idle`, `timer`, `worker`, `shared`: the scheduler proper.
 //! - `event`, `stats`: the scheduling event hook and the built-in counting sink.
 //! - `runtime`: [`Runtime::run`], completion and deadlock detection.
@@ -24,6 +25,7 @@ mod idle;
 mod job;
 pub mod policy;
 mod queue;
+mod reclaim;
 mod rng;
 mod runtime;
 mod shared;

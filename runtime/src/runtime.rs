@@ -162,6 +162,12 @@ impl Runtime {
             }
         }
         drop(shared.timers.clear());
+        // Every worker has stopped, so every grace period is over.
+        for job in shared.exhume() {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(job))).is_err() {
+                log::error!("dropping the job of an exited green thread panicked");
+            }
+        }
         shared.stacks.release_overflow();
         RunReport {
             outcome,

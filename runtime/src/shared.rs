@@ -13,7 +13,7 @@ use std::ptr;
 use std::sync::atomic::{
     AtomicU64, AtomicU8, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
 };
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crossbeam_deque::{Injector, Stealer};
 use crossbeam_utils::sync::Unparker;
@@ -23,9 +23,10 @@ use crate::event::{Event, EventSink, WakeSource, NO_WORKER};
 use crate::idle::Idle;
 use crate::job::Job;
 use crate::policy::Policy;
+use crate::reclaim::Announcements;
 use crate::runtime::Outcome;
 use crate::stack_pool::SharedStacks;
-use crate::thread::{SpawnOptions, ThreadRef};
+use crate::thread::{Continuation, SpawnOptions, ThreadRef};
 use crate::timer::Timers;
 use crate::worker;
 
@@ -43,6 +44,11 @@ pub(crate) struct Shared {
     pub(crate) timers: Timers,
     pub(crate) stacks: SharedStacks,
     pub(crate) seed: u64,
+    /// Each worker's quiescent points (see `reclaim`).
+    pub(crate) announcements: Announcements,
+    /// Exited jobs left in the workers' limbo when they stopped; dropped by
+    /// `Runtime::run` once every worker has stopped.
+    graveyard: Mutex<Vec<Continuation>>,
     events: Option<Arc<dyn EventSink>>,
     next_id: AtomicU64,
     live_non_daemon: AtomicUsize,
@@ -67,6 +73,8 @@ impl Shared {
             timers: Timers::new(),
             stacks: SharedStacks::new(config.stack_size.max(MIN_STACK_SIZE), workers),
             seed: config.seed,
+            announcements: Announcements::new(workers),
+            graveyard: Mutex::new(Vec::new()),
             events: config.events.clone(),
             next_id: AtomicU64::new(1),
             live_non_daemon: AtomicUsize::new(0),
@@ -126,6 +134,19 @@ impl Shared {
         }
         self.injector.push(thread);
         self.idle.notify_one();
+    }
+
+    /// A stopping worker's exited jobs, to drop once every worker has stopped.
+    pub(crate) fn bury(&self, jobs: Vec<Continuation>) {
+        self.graveyard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(jobs);
+    }
+
+    /// The buried jobs (after every worker has stopped).
+    pub(crate) fn exhume(&self) -> Vec<Continuation> {
+        std::mem::take(&mut *self.graveyard.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// `thread` has exited. The last non-daemon thread to exit completes the run.

@@ -11,7 +11,8 @@
 //! Running a thread: resume its suspended coroutine, start its job on a pooled stack, or,
 //! for a job that never blocks inside its `Context`, call it directly on this worker's
 //! stack; and when the segment ends act on its `Step`: requeue it (yield, preempt),
-//! park it (its timer armed after the park is published), or drop it (exit).
+//! park it (its timer armed after the park is published), or retire it (exit: its job is
+//! dropped after a grace period, see `reclaim`). Every 64th pick is a quiescent point.
 //!
 //! Invariants: a thread is run only by the worker that popped it; the worker touches the
 //! thread's continuation only between popping it and publishing its next state. The
@@ -35,6 +36,7 @@ use crate::event::{Event, WakeSource};
 use crate::idle::Registration;
 use crate::job::{Job, Step};
 use crate::queue::{Pushed, RunQueue};
+use crate::reclaim::{Limbo, QUIESCE_TICKS};
 use crate::rng::Rng;
 use crate::runtime::Outcome;
 use crate::shared::Shared;
@@ -91,6 +93,8 @@ pub(crate) struct Worker {
     next_victim: Cell<usize>,
     /// Scratch space for firing timers (kept to avoid allocating).
     due: RefCell<Vec<(ThreadRef, u64)>>,
+    /// Jobs of threads that exited here, waiting out their grace period (`reclaim`).
+    limbo: RefCell<Limbo>,
 }
 
 impl Worker {
@@ -111,6 +115,7 @@ impl Worker {
             searching: Cell::new(false),
             next_victim: Cell::new(index + 1),
             due: RefCell::new(Vec::new()),
+            limbo: RefCell::new(Limbo::default()),
             shared,
         }
     }
@@ -134,6 +139,10 @@ impl Worker {
         // Abandoned threads (daemons, or everything after a deadlock) are dropped here.
         drop(self.queue.drain());
         self.stacks.release(&self.shared.stacks);
+        // Other workers may still be finishing a segment: exited jobs wait for them all.
+        self.shared.announcements.go_offline(self.index);
+        let limbo = self.limbo.borrow_mut().take_all();
+        self.shared.bury(limbo);
     }
 
     // ----- Finding work -----
@@ -159,6 +168,9 @@ impl Worker {
     fn next_local(&self) -> Option<ThreadRef> {
         let tick = self.ticks.get().wrapping_add(1);
         self.ticks.set(tick);
+        if tick.is_multiple_of(QUIESCE_TICKS) {
+            self.quiesce();
+        }
         if tick.is_multiple_of(FAIRNESS_TICKS) {
             self.fire_due_timers();
             if let Some(thread) = self.take_from_injector() {
@@ -166,6 +178,22 @@ impl Worker {
             }
         }
         self.queue.pop(&self.shared.injector)
+    }
+
+    /// A quiescent point (between run segments): announce it, then drop the exited jobs
+    /// whose grace period is over (see `reclaim`).
+    #[cold]
+    fn quiesce(&self) {
+        self.shared.announcements.quiesce(self.index);
+        let done = self
+            .limbo
+            .borrow_mut()
+            .collect(self.index, &self.shared.announcements);
+        for continuation in done {
+            if catch_unwind(AssertUnwindSafe(move || drop(continuation))).is_err() {
+                log::error!("dropping the job of an exited green thread panicked");
+            }
+        }
     }
 
     #[cold]
@@ -340,10 +368,12 @@ impl Worker {
         fence(SeqCst);
         if !self.work_is_visible() && !shared.is_finished() {
             shared.emit(self.index, || Event::WorkerPark { worker: self.index });
+            shared.announcements.go_offline(self.index);
             match deadline {
                 Some(deadline) => self.parker.park_deadline(deadline),
                 None => self.parker.park(),
             }
+            shared.announcements.go_online(self.index);
             shared.emit(self.index, || Event::WorkerUnpark { worker: self.index });
         }
         if shared.idle.unregister_sleeper(self.index, deadline) {
@@ -493,10 +523,9 @@ impl Worker {
 
     #[cold]
     fn exit(&self, thread: ThreadRef, continuation: Option<Continuation>) {
+        // The job is dropped after a grace period (see `reclaim`).
         if let Some(continuation) = continuation {
-            if catch_unwind(AssertUnwindSafe(move || drop(continuation))).is_err() {
-                log::error!("green thread {}: dropping its job panicked", thread.id());
-            }
+            self.limbo.borrow_mut().retire(continuation);
         }
         thread.0.state.exit();
         self.shared.emit(self.index, || Event::Exit {
