@@ -49,7 +49,7 @@ pub fn write_value(program: &Program, v: Value, out: &mut String) {
             }
             ObjKind::Thread => {
                 if let Some(t) = r.as_thread() {
-                    let _ = write!(out, "Thread[#{},{}]", t.id, t.name());
+                    let _ = write!(out, "Thread[#{},{}]", t.id(), t.name());
                 }
             }
         },

@@ -19,7 +19,7 @@ use crate::module::Module;
 use crate::output::Output;
 use crate::program::{LinkOptions, Program};
 use crate::thread_state::{ThreadState, DEFAULT_STACK_SIZE};
-use crate::threads::{self, SchedOptions, VmJob, VmThread};
+use crate::threads::{self, SchedOptions, VmJob};
 use crate::value::Value;
 
 /// Default `--quantum`: the budget of one slice before the thread is
@@ -154,22 +154,19 @@ fn run_main(
         }
     };
     stack.trace = opts.trace;
-    let id = program.threads.next_id();
-    let main_thread = Arc::new(VmThread::new(id, None, stack));
     let mut list = AllocList::new();
-    let obj = program.heap.alloc_thread(&mut list, main_thread.clone());
+    let main_thread = program.threads.create(&program.heap, &mut list, stack, 0);
     program.heap.retire(list);
-    match obj {
-        Ok(obj) => main_thread.set_object(obj),
+    let main_thread = match main_thread {
+        Ok(thread) => thread,
         Err(_) => {
             program
                 .output
                 .write_err(b"error: out of memory for the main thread\n");
             return 1;
         }
-    }
-    program.threads.register(&main_thread);
-    let _ = main_thread.mark_started();
+    };
+    let _ = main_thread.body().mark_started();
 
     let stats = opts.stats.then(|| Arc::new(Stats::new()));
     let config = Config {

@@ -41,8 +41,8 @@ use object::{Header, ObjKind, Ref, HEADER_SIZE, STRING_PREFIX};
 /// Default `max_heap`: 2 GiB.
 pub const DEFAULT_MAX_HEAP: usize = 2 << 30;
 
-/// Body size of a thread object: one pointer.
-const THREAD_BODY: usize = 8;
+/// Body size of a thread object.
+const THREAD_BODY: usize = std::mem::size_of::<crate::threads::ThreadObject>();
 
 /// The largest array length and string byte length (Java's limit).
 pub const MAX_LENGTH: usize = i32::MAX as usize;
@@ -330,21 +330,18 @@ impl Heap {
         Ok(unsafe { Ref::from_header(obj) })
     }
 
-    /// Allocates a thread object that holds `thread` (a strong reference,
-    /// released when the heap frees the object).
-    pub fn alloc_thread(
-        &self,
-        list: &mut AllocList,
-        thread: std::sync::Arc<crate::threads::VmThread>,
-    ) -> Result<Ref, OutOfMemory> {
+    /// Allocates the object of a NEW thread numbered `id`, without its
+    /// record yet (the caller attaches it before publishing the object).
+    pub fn alloc_thread(&self, list: &mut AllocList, id: u64) -> Result<Ref, OutOfMemory> {
         let size = HEADER_SIZE + THREAD_BODY;
         let header = Heap::header(ObjKind::Thread, 0, 0, 0);
         let obj = self.alloc_raw(list, size, header, false)?;
-        // SAFETY: the object has room for one pointer, 8-aligned right after
-        // the header; it is not yet published.
+        // SAFETY: the object has room for the body, 8-aligned right after the
+        // header; it is not yet published.
         unsafe {
             let body = (obj.as_ptr() as *mut u8).add(HEADER_SIZE);
-            (body as *mut *const crate::threads::VmThread).write(std::sync::Arc::into_raw(thread));
+            (body as *mut crate::threads::ThreadObject)
+                .write(crate::threads::ThreadObject::new(id));
         }
         // SAFETY: fully initialised.
         Ok(unsafe { Ref::from_header(obj) })
@@ -373,10 +370,9 @@ impl Drop for Heap {
                 let next = (*cur).next.load(Ordering::Relaxed);
                 let size = Heap::object_size(&*cur);
                 if (*cur).kind == ObjKind::Thread {
-                    // The object's strong reference to its VmThread.
-                    let body = (cur as *const u8).add(HEADER_SIZE)
-                        as *const *const crate::threads::VmThread;
-                    drop(std::sync::Arc::from_raw(*body));
+                    // Releases the record of a thread that never ended.
+                    let body = (cur as *mut u8).add(HEADER_SIZE);
+                    ptr::drop_in_place(body as *mut crate::threads::ThreadObject);
                 }
                 std::alloc::dealloc(cur as *mut u8, Layout::from_size_align_unchecked(size, 8));
                 cur = next;

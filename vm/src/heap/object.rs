@@ -6,8 +6,8 @@
 //!   (see [`crate::program::ClassLayout`]);
 //! - array: header, then `len` slots; the element type is in the header;
 //! - string: header, then the character count (`u64`), then `len` UTF-8 bytes;
-//! - thread: header, then one pointer: a strong `Arc<VmThread>` reference
-//!   (released when the heap frees the object).
+//! - thread: header, then a [`crate::threads::ThreadObject`] (id, name,
+//!   state, flags, result, and the live record while the thread lives).
 //!
 //! Invariants:
 //! - The header's plain fields (`kind`, `elem_type`, `class`, `len`) are
@@ -192,31 +192,27 @@ impl Ref {
         Some(unsafe { *((self.0.as_ptr() as *const u8).add(HEADER_SIZE) as *const u64) as usize })
     }
 
-    /// The VM thread of a thread object; `None` for other objects.
+    /// The body of a thread object; `None` for other objects.
     #[inline]
-    pub fn as_thread(&self) -> Option<&crate::threads::VmThread> {
+    pub fn as_thread(&self) -> Option<&crate::threads::ThreadObject> {
         if self.header().kind != ObjKind::Thread {
             return None;
         }
-        // SAFETY: a thread object's body is one pointer from `Arc::into_raw`,
-        // written before publication and never changed; the object holds
-        // that strong reference until the heap frees it, and the heap
-        // outlives every Ref.
-        unsafe {
-            let body = (self.0.as_ptr() as *const u8).add(HEADER_SIZE)
-                as *const *const crate::threads::VmThread;
-            Some(&**body)
-        }
+        // SAFETY: it is a thread object.
+        Some(unsafe { self.thread_object_unchecked() })
     }
 
-    /// A new strong reference to the VM thread of a thread object.
-    pub fn thread_arc(&self) -> Option<std::sync::Arc<crate::threads::VmThread>> {
-        let t: *const crate::threads::VmThread = self.as_thread()?;
-        // SAFETY: `t` came from `Arc::into_raw` (see `as_thread`) and the
-        // object still holds that reference, so the count is at least 1.
+    /// The body of a thread object, without checking the kind.
+    ///
+    /// # Safety
+    /// `self` is a thread object.
+    #[inline]
+    pub(crate) unsafe fn thread_object_unchecked(&self) -> &crate::threads::ThreadObject {
+        // SAFETY: a thread object's body, initialised before publication, is
+        // right after the header, 8-aligned; the heap outlives every Ref.
         unsafe {
-            std::sync::Arc::increment_strong_count(t);
-            Some(std::sync::Arc::from_raw(t))
+            &*((self.0.as_ptr() as *const u8).add(HEADER_SIZE)
+                as *const crate::threads::ThreadObject)
         }
     }
 

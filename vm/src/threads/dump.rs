@@ -14,7 +14,7 @@ use crate::thread_state::ThreadState;
 pub fn format_deadlock(program: &Program) -> String {
     let mut threads: Vec<_> = program
         .threads
-        .threads()
+        .live_threads()
         .into_iter()
         .filter(|t| t.is_alive())
         .collect();
@@ -41,7 +41,7 @@ pub fn format_deadlock(program: &Program) -> String {
                         out,
                         "    waiting for thread \"{}\" #{} to end (Thread.join)",
                         target.name(),
-                        target.id
+                        target.id()
                     );
                 }
             }

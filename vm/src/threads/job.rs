@@ -87,8 +87,9 @@ impl Job for VmJob {
 }
 
 impl VmJob {
-    /// The thread is over: free its VM stack, record its result and wake its
-    /// joiners.
+    /// The thread is over: free its VM stack, record its result, let go of
+    /// the record (this job's reference keeps it alive
+    /// for the runtime's grace period) and wake the joiners.
     fn end(&mut self, cx: &mut Context, result: Value, threw: bool) -> Step {
         let t: &VmThread = &self.thread;
         // SAFETY: we still hold the run token (called from `run`).
@@ -99,7 +100,9 @@ impl VmJob {
             // Dropping the stack hands its allocation list to the heap.
             drop(stack);
         }
-        for joiner in t.finish(result) {
+        let joiners = t.finish(result);
+        t.body().end(result);
+        for joiner in joiners {
             cx.unpark(&joiner);
         }
         Step::Exit

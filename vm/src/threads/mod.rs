@@ -1,8 +1,8 @@
 //! VM threads on the green-thread runtime: Java's thread model.
 //!
-//! Every VM thread is a [`VmThread`] record (shared, behind an `Arc` that its
-//! heap object holds) whose VM stack ([`crate::thread_state::ThreadState`])
-//! is run by a [`job::VmJob`] on the `runtime` crate's scheduler. The
+//! Every VM thread is a heap object ([`ThreadObject`]: what outlives the
+//! thread) pointing, while the thread lives, at a [`VmThread`] record whose
+//! VM stack ([`crate::thread_state::ThreadState`]) is run by a [`job::VmJob`] on the `runtime` crate's scheduler. The
 //! interpreter runs a thread for one quantum and returns why it stopped;
 //! the job turns that into a scheduling [`runtime::Step`]: preempt, park,
 //! sleep, yield or exit.
@@ -15,8 +15,9 @@
 //! re-executes the `callnative` when woken and re-checks its condition, so
 //! spurious wake-ups are harmless.
 //!
-//! Files: `vm_thread` (the record and Java's states), `registry` (all
-//! threads of a program, for dumps and, later, the collector), `job` (the
+//! Files: `thread_object` (the heap object's body), `vm_thread` (the live
+//! record and Java's states), `registry` (the live threads of a program, for
+//! dumps and, later, the collector), `job` (the
 //! runtime job), `natives` (the thread natives and `newthread`/`spawn`),
 //! `dump` (the deadlock report).
 
@@ -24,11 +25,13 @@ mod dump;
 mod job;
 pub(crate) mod natives;
 mod registry;
+mod thread_object;
 mod vm_thread;
 
 pub use dump::format_deadlock;
 pub use job::VmJob;
 pub use registry::{SchedOptions, ThreadRegistry};
+pub use thread_object::ThreadObject;
 pub use vm_thread::{JavaState, VmThread};
 
 pub(crate) use vm_thread::SchedLink;

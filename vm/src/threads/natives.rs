@@ -47,13 +47,12 @@ pub(crate) fn create_thread(
         Err(e) => return Err(Pending::new(ILLEGAL_ARGUMENT_EXCEPTION, e.to_string())),
     };
     stack.trace = ts.trace;
-    let thread = Arc::new(VmThread::new(program.threads.next_id(), None, stack));
-    let obj = program
-        .heap
-        .alloc_thread(&mut ts.allocs, thread.clone())
+    let worker = context(ts).map_or(0, |cx| cx.worker_index());
+    let thread = program
+        .threads
+        .create(&program.heap, &mut ts.allocs, stack, worker)
         .map_err(|_| Pending::out_of_memory())?;
-    thread.set_object(obj);
-    program.threads.register(&thread);
+    let obj = thread.object();
     if start {
         start_thread(ts, thread)?;
     }
@@ -69,7 +68,7 @@ fn start_thread(ts: &mut ThreadState, thread: Arc<VmThread>) -> Result<(), Pendi
             "threads can only be started under the scheduler",
         ));
     };
-    let Some(daemon) = thread.mark_started() else {
+    let Some(daemon) = thread.body().mark_started() else {
         return Err(Pending::new(
             ILLEGAL_THREAD_STATE_EXCEPTION,
             "thread already started",
@@ -164,8 +163,12 @@ fn deadline_after(ts: &mut ThreadState, duration: Duration) -> Instant {
 /// Thread.start(t)
 pub(crate) fn start(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let r = attempt!(thread_arg(args[0]));
-    let Some(thread) = r.thread_arc() else {
-        return NativeResult::Void;
+    // A thread that has ended has no record, and cannot start again.
+    let Some(thread) = r.as_thread().and_then(|o| o.live()).map(VmThread::arc) else {
+        return NativeResult::Throw(Pending::new(
+            ILLEGAL_THREAD_STATE_EXCEPTION,
+            "thread already started",
+        ));
     };
     attempt!(start_thread(ts, thread));
     NativeResult::Void
@@ -175,20 +178,24 @@ pub(crate) fn start(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
 fn join_impl(ts: &mut ThreadState, target: Value, timeout: Option<Duration>) -> NativeResult {
     let me = current!(ts);
     let r = attempt!(thread_arg(target));
-    let Some(target) = r.as_thread() else {
+    let Some(object) = r.as_thread() else {
         return NativeResult::Void;
     };
     // As Java's join, which waits only while the target is alive: a thread
     // that has not started or has ended is joined at once, even when the
     // caller's interrupt flag is set.
-    if !target.is_started() {
+    if !object.is_started() {
         wait_over(ts);
         return NativeResult::Return(Value::Null);
     }
     let Some(my_handle) = me.handle() else {
         return NativeResult::Return(Value::Null);
     };
-    if let Some(result) = target.result_or_register(my_handle) {
+    let result = match object.live() {
+        Some(target) => target.result_or_register(my_handle),
+        None => object.result(),
+    };
+    if let Some(result) = result {
         wait_over(ts);
         return NativeResult::Return(result);
     }
@@ -275,13 +282,14 @@ pub(crate) fn sleep(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
 /// Thread.current()
 pub(crate) fn current(ts: &mut ThreadState, _args: &[Value]) -> NativeResult {
     let me = current!(ts);
-    NativeResult::Return(me.object().map_or(Value::Null, Value::Ref))
+    NativeResult::Return(Value::Ref(me.object()))
 }
 
 /// Thread.interrupt(t)
 pub(crate) fn interrupt(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let r = attempt!(thread_arg(args[0]));
-    let Some(t) = r.as_thread() else {
+    // Interrupting a thread that has ended has no effect.
+    let Some(t) = r.as_thread().and_then(|o| o.live()) else {
         return NativeResult::Void;
     };
     t.interrupt_flag().store(true, Ordering::SeqCst);
@@ -311,9 +319,18 @@ pub(crate) fn set_daemon(_ts: &mut ThreadState, args: &[Value]) -> NativeResult 
 /// Thread.setName(t, s)
 pub(crate) fn set_name(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let r = attempt!(thread_arg(args[0]));
-    let name = crate::display::to_display_string(&ts.program, args[1]);
+    let name = match args[1] {
+        Value::Ref(s) if s.as_str().is_some() => s,
+        other => {
+            let text = crate::display::to_display_string(&ts.program, other);
+            match ts.alloc_string(&text) {
+                Ok(s) => s,
+                Err(_) => return NativeResult::Throw(Pending::out_of_memory()),
+            }
+        }
+    };
     if let Some(t) = r.as_thread() {
-        t.set_name(&name);
+        t.set_name(name);
     }
     NativeResult::Void
 }
@@ -321,14 +338,19 @@ pub(crate) fn set_name(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
 /// Thread.getName(t)
 pub(crate) fn get_name(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let r = attempt!(thread_arg(args[0]));
-    let name = r.as_thread().map(|t| t.name()).unwrap_or_default();
-    string_result(ts, &name)
+    let Some(t) = r.as_thread() else {
+        return NativeResult::Return(Value::Null);
+    };
+    if let Some(name) = t.name_object() {
+        return NativeResult::Return(Value::Ref(name));
+    }
+    string_result(ts, &t.name())
 }
 
 /// Thread.getId(t)
 pub(crate) fn get_id(_ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let r = attempt!(thread_arg(args[0]));
-    NativeResult::Return(Value::Int(r.as_thread().map_or(0, |t| t.id as i64)))
+    NativeResult::Return(Value::Int(r.as_thread().map_or(0, |t| t.id() as i64)))
 }
 
 /// Thread.getState(t)
@@ -396,9 +418,9 @@ pub(crate) fn park_nanos(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
 /// LockSupport.unpark(t)
 pub(crate) fn unpark(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let r = attempt!(thread_arg(args[0]));
-    if let Some(t) = r.as_thread() {
-        // Unpark before start has no effect, as in Java.
-        if t.is_started() {
+    // Unpark before start, or after the end, has no effect, as in Java.
+    if let Some(object) = r.as_thread().filter(|o| o.is_started()) {
+        if let Some(t) = object.live() {
             t.give_permit();
             wake(ts, t);
         }

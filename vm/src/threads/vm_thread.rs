@@ -1,5 +1,10 @@
-//! [`VmThread`]: one VM thread's record, shared by its heap object, the job
-//! that runs it and every thread that joins, interrupts or unparks it.
+//! [`VmThread`]: the record of a live VM thread: what only a running or
+//! waiting thread needs (its VM stack, `LockSupport` permit, interrupt flag,
+//! joiners and runtime handle). What outlives the thread (id, name, state,
+//! flags, result) is in its heap object ([`ThreadObject`]), which points here
+//! while the thread lives. The record is shared (`Arc`) by that object and
+//! the job that runs the thread; it is freed a grace period after the
+//! thread ends.
 //!
 //! Who touches what:
 //! - `stack` (the VM stack) is used only by the holder of the thread's run
@@ -7,10 +12,7 @@
 //!   job (the runtime never runs a thread on two workers at once), or anyone
 //!   while no thread runs at all (the deadlock report; later the collector
 //!   at a safepoint).
-//! - `state`, `flags` (started, daemon), `interrupted` and `permit` are
-//!   atomics anyone may read; `state` is written by the thread itself, except
-//!   NEW → RUNNABLE by the starter and → TERMINATED by the job. `flags` is
-//!   one word so that `setDaemon` and `start` cannot both succeed.
+//! - `interrupted` and `permit` are atomics anyone may set.
 //! - `permit` is `LockSupport`'s permit, kept here rather than in the
 //!   runtime: the runtime's own park permit also serves the VM's retried
 //!   waits (sleep, join), which may consume it on a wake-up that was meant
@@ -20,19 +22,20 @@
 //!   then reads the handle; the thread stores its handle and then reads the
 //!   permit. A `SeqCst` fence between the store and the load on each side
 //!   (`publish_handle`, `wake`) means at least one of them sees the other.
-//! - `record` (the name; the joiners, then the result) is a small per-thread mutex: a joiner
-//!   checks for `End::Done` and registers itself under it, and the ending
-//!   thread switches it to `Done` and takes the joiners under it, so no
-//!   wake-up is lost. No lock is held
-//!   across a suspension (natives never suspend).
+//! - `end` (the joiners, then the result) is a small per-thread mutex: a
+//!   joiner checks for `End::Done` and registers itself under it, and the
+//!   ending thread switches it to `Done` and takes the joiners under it, so
+//!   no wake-up is lost. No lock is held across a suspension (natives never
+//!   suspend).
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use runtime::ThreadRef;
 
+use super::ThreadObject;
 use crate::thread_state::ThreadState;
 use crate::value::{Ref, Value};
 
@@ -66,7 +69,7 @@ impl JavaState {
         }
     }
 
-    fn from_u8(b: u8) -> JavaState {
+    pub(crate) fn from_u8(b: u8) -> JavaState {
         match b {
             0 => JavaState::New,
             1 => JavaState::Runnable,
@@ -117,14 +120,6 @@ impl Default for SchedLink {
     }
 }
 
-/// The parts of a thread behind its lock.
-struct Record {
-    end: End,
-    /// `None`: the default name (`main` or `Thread-N`). Boxed twice so an
-    /// unnamed thread spends one word on it.
-    name: Option<Box<Box<str>>>,
-}
-
 /// Who waits for a thread to end, then how it ended. A joiner only needs
 /// the one or the other, so they share the space.
 enum End {
@@ -137,30 +132,22 @@ enum End {
     Done { result: Value },
 }
 
-/// One VM thread.
+/// The record of one live VM thread.
 pub struct VmThread {
-    /// 1 for main, then in creation order.
+    /// 1 for main, then in creation order (also in the object).
     pub id: u64,
-    state: AtomicU8,
-    /// [`STARTED`] and [`DAEMON`].
-    flags: AtomicU8,
+    /// This thread's heap object (never freed while the record exists).
+    object: Ref,
     interrupted: AtomicBool,
     /// `LockSupport`'s permit.
     permit: AtomicBool,
     /// The runtime's handle, once started.
     handle: OnceLock<ThreadRef>,
-    /// Joiners then result, and the name: rarely used, so behind one lock.
-    record: Mutex<Record>,
+    /// The joiners, then the result.
+    end: Mutex<End>,
     /// The VM stack: `Some` from creation until the thread ends. Boxed, so
-    /// an ended thread (kept for its object until the program ends; there is
-    /// no collector yet) does not keep the stack's ~170 bytes.
+    /// it can be dropped the moment the thread ends.
     stack: UnsafeCell<Option<Box<ThreadState>>>,
-    /// This thread's heap object as `Ref::to_bits` (0 until set, once, right
-    /// after allocation, before the thread is published).
-    object: AtomicU64,
-    /// The next thread in the program's registry (written once, before the
-    /// thread is pushed; see `registry`).
-    pub(super) registry_next: AtomicPtr<VmThread>,
 }
 
 // SAFETY: every field but `stack` is Sync. `stack` (ThreadState is Send) is
@@ -172,77 +159,62 @@ unsafe impl Sync for VmThread {}
 unsafe impl Send for VmThread {}
 
 impl VmThread {
-    /// A NEW thread that will run `stack`.
-    pub fn new(id: u64, name: Option<&str>, stack: ThreadState) -> VmThread {
+    /// The record of the NEW thread of `object` (a thread object, not yet
+    /// published), which will run `stack`. The caller attaches it to the
+    /// object ([`ThreadObject::attach`]).
+    pub fn new(object: Ref, stack: ThreadState) -> VmThread {
+        let id = object.as_thread().map_or(0, |o| o.id());
         VmThread {
             id,
-            state: AtomicU8::new(JavaState::New as u8),
-            flags: AtomicU8::new(0),
+            object,
             interrupted: AtomicBool::new(false),
             permit: AtomicBool::new(false),
             handle: OnceLock::new(),
-            record: Mutex::new(Record {
-                end: End::Running { joiners: None },
-                name: name.map(|n| Box::new(n.into())),
-            }),
+            end: Mutex::new(End::Running { joiners: None }),
             stack: UnsafeCell::new(Some(Box::new(stack))),
-            object: AtomicU64::new(0),
-            registry_next: AtomicPtr::new(std::ptr::null_mut()),
         }
+    }
+
+    /// A new strong reference to this record.
+    pub(crate) fn arc(&self) -> Arc<VmThread> {
+        // SAFETY: every record lives in an `Arc` (`ThreadRegistry::create`),
+        // and `&self` proves a reference is still held.
+        unsafe {
+            Arc::increment_strong_count(self);
+            Arc::from_raw(self)
+        }
+    }
+
+    /// This thread's heap object.
+    pub fn object(&self) -> Ref {
+        self.object
+    }
+
+    /// The body of this thread's heap object.
+    pub fn body(&self) -> &ThreadObject {
+        // SAFETY: `object` is a thread object (`new`'s contract), and the
+        // heap keeps it at least as long as this record.
+        unsafe { self.object.thread_object_unchecked() }
     }
 
     pub fn name(&self) -> String {
-        match &lock(&self.record).name {
-            Some(n) => n.to_string(),
-            None if self.id == 1 => "main".to_string(),
-            // Java numbers unnamed threads from 0; main is id 1.
-            None => format!("Thread-{}", self.id - 2),
-        }
-    }
-
-    pub fn set_name(&self, name: &str) {
-        lock(&self.record).name = Some(Box::new(name.into()));
+        self.body().name()
     }
 
     pub fn state(&self) -> JavaState {
-        JavaState::from_u8(self.state.load(Ordering::Acquire))
+        self.body().state()
     }
 
     pub(crate) fn set_state(&self, s: JavaState) {
-        self.state.store(s as u8, Ordering::Release);
+        self.body().set_state(s)
     }
 
     pub fn is_daemon(&self) -> bool {
-        self.flags.load(Ordering::Acquire) & DAEMON != 0
+        self.body().is_daemon()
     }
 
-    /// Sets the daemon flag; false if the thread has already started.
-    pub(crate) fn set_daemon(&self, on: bool) -> bool {
-        let mut flags = self.flags.load(Ordering::Acquire);
-        loop {
-            if flags & STARTED != 0 {
-                return false;
-            }
-            let new = if on { flags | DAEMON } else { flags & !DAEMON };
-            match self
-                .flags
-                .compare_exchange_weak(flags, new, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return true,
-                Err(f) => flags = f,
-            }
-        }
-    }
-
-    pub fn is_started(&self) -> bool {
-        self.flags.load(Ordering::Acquire) & STARTED != 0
-    }
-
-    /// Marks the thread started: `Some(daemon)` with the daemon flag it
-    /// starts with, or `None` if it had already started.
-    pub(crate) fn mark_started(&self) -> Option<bool> {
-        let before = self.flags.fetch_or(STARTED, Ordering::AcqRel);
-        (before & STARTED == 0).then_some(before & DAEMON != 0)
+    pub fn is_alive(&self) -> bool {
+        self.body().is_alive()
     }
 
     /// Gives the thread `LockSupport`'s permit. The caller then wakes the
@@ -265,10 +237,6 @@ impl VmThread {
             return true;
         }
         false
-    }
-
-    pub fn is_alive(&self) -> bool {
-        self.is_started() && self.state() != JavaState::Terminated
     }
 
     pub(crate) fn interrupt_flag(&self) -> &AtomicBool {
@@ -294,20 +262,6 @@ impl VmThread {
         }
     }
 
-    pub fn object(&self) -> Option<Ref> {
-        let bits = self.object.load(Ordering::Acquire);
-        // SAFETY: the bits are 0 or came from `Ref::to_bits` of the thread
-        // object, which lives as long as the heap (no collector yet), hence
-        // as long as any VM code can ask.
-        unsafe { Ref::from_bits(bits) }
-    }
-
-    pub(crate) fn set_object(&self, r: Ref) {
-        let _ = self
-            .object
-            .compare_exchange(0, r.to_bits(), Ordering::AcqRel, Ordering::Acquire);
-    }
-
     /// The VM stack.
     ///
     /// # Safety
@@ -330,7 +284,7 @@ impl VmThread {
     /// The result if the thread has ended; otherwise registers `joiner` to
     /// be unparked when it ends and returns `None`.
     pub(crate) fn result_or_register(&self, joiner: &ThreadRef) -> Option<Value> {
-        match &mut lock(&self.record).end {
+        match &mut *lock(&self.end) {
             End::Done { result } => Some(*result),
             End::Running { joiners } => {
                 let joiners = joiners.get_or_insert_with(Default::default);
@@ -344,22 +298,18 @@ impl VmThread {
 
     /// Records the end of the thread (`result` is null if it returned
     /// nothing or died by an exception) and returns the joiners to wake.
+    /// The caller then lets go of the record ([`ThreadObject::end`]).
     pub(crate) fn finish(&self, result: Value) -> Vec<ThreadRef> {
-        let mut record = lock(&self.record);
+        let mut end = lock(&self.end);
         // TERMINATED before `Done`, so whoever sees the result also sees the
         // thread dead.
         self.set_state(JavaState::Terminated);
-        match std::mem::replace(&mut record.end, End::Done { result }) {
+        match std::mem::replace(&mut *end, End::Done { result }) {
             End::Running { joiners } => joiners.map_or_else(Vec::new, |j| *j),
             End::Done { .. } => Vec::new(),
         }
     }
 }
-
-/// `flags`: the thread has been started.
-const STARTED: u8 = 1;
-/// `flags`: the thread is a daemon.
-const DAEMON: u8 = 2;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -369,12 +319,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    /// An ended thread is kept (for its heap object) until the program ends,
-    /// so a million of them must stay small: the record plus the `Arc`'s two
-    /// counters.
+    /// A million live threads each hold one: keep it small (the record plus
+    /// the `Arc`'s two counters).
     #[test]
-    fn an_ended_thread_record_is_small() {
+    fn a_thread_record_is_small() {
         let bytes = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<VmThread>();
-        assert!(bytes <= 104, "VmThread grew to {bytes} bytes");
+        assert!(bytes <= 96, "VmThread grew to {bytes} bytes");
     }
 }
