@@ -5,14 +5,13 @@
 //! scheduling [`Step`]. Everything the thread needs between runs is in its VM
 //! stack, so a blocked VM thread holds no native stack.
 //!
-//! By default every run happens on a corosensei coroutine on a pooled native
-//! stack, so code running for the thread (the interpreter, or a native deep
-//! in a call) could block inside the runtime's `Context` and resume later,
-//! possibly on another worker. greenvm's natives all block by returning
-//! (`NativeResult::Block`), so with `--coroutines off` the job tells the
-//! runtime it never blocks in its context and is called directly on the
-//! worker's own stack: the same program then measures what the coroutine
-//! switch itself costs.
+//! Every run is a plain call by the runtime's worker loop, which runs on a
+//! corosensei carrier coroutine, so code running for the thread (the
+//! interpreter, or a native deep in a call) could block inside the runtime's
+//! `Context` and resume later, possibly on another worker. greenvm's natives
+//! all block by returning (`NativeResult::Block`); with `--coroutines off`
+//! the job also tells the runtime so (`blocks_in_context` is false), and any
+//! blocking call inside the context would end the thread.
 
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ use crate::value::Value;
 /// Runs one VM thread on the scheduler.
 pub struct VmJob {
     thread: Arc<VmThread>,
-    /// Run on a coroutine (`--coroutines on`, the default).
+    /// May block inside its context (`--coroutines on`, the default).
     coroutine: bool,
 }
 
@@ -78,9 +77,9 @@ impl Job for VmJob {
         }
     }
 
-    /// Whether this thread runs on a coroutine: natives block by returning
-    /// `NativeResult::Block` (see `threads`), so without one (`--coroutines
-    /// off`) the runtime may call the job directly.
+    /// Whether this thread may block inside its context: natives block by
+    /// returning `NativeResult::Block` (see `threads`), so with `--coroutines
+    /// off` it promises not to.
     fn blocks_in_context(&self) -> bool {
         self.coroutine
     }
