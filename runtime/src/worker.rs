@@ -425,7 +425,8 @@ impl Worker {
             } else {
                 Context::direct(worker, thread)
             };
-            let (job, step) = run_caught(job, &mut cx);
+            let mut job = Some(job);
+            let step = run_caught(&mut job, &mut cx);
             // SAFETY: the slot is on this carrier's stack and nothing else touches it now
             // (the carrier is running).
             let Some(thread) = (unsafe { (*slot).take() }) else {
@@ -497,7 +498,8 @@ impl Worker {
             return self.retry_without_stack(thread, job);
         }
         let mut cx = Context::direct(self, &thread);
-        let (job, step) = run_caught(job, &mut cx);
+        let mut job = Some(job);
+        let step = run_caught(&mut job, &mut cx);
         thread.0.state.end_run();
         match job {
             Some(job) => self.after_run(thread, Continuation::Job(job), step),
