@@ -14,9 +14,19 @@
 //!
 //! The budget is charged one unit per call and per taken branch, not per
 //! instruction (see `super` for why).
+//!
+//! One kind of call is made from here: `callnative` of a *leaf* native
+//! (`NativeSig::leaf`: it reads only its arguments and the scheduling
+//! links, never the frames or the operand stack, so the running frame need
+//! not be synced). A result or nothing is completed here; anything else
+//! (block, throw) comes back as [`FastExit::Native`] for the general path to
+//! complete, the native having run. This keeps a thread switch
+//! (`LockSupport.unpark` then `park`) from leaving the fast path for each
+//! native (measured: ~110 -> ~95 ns per ping-pong switch).
 
 use crate::heap::slot;
 use crate::isa::{ClassIdx, Instruction};
+use crate::natives::{NativeResult, ResolvedNative, MAX_NATIVE_ARITY};
 use crate::program::Program;
 use crate::thread_state::{Frame, ThreadState};
 use crate::value::Value;
@@ -24,14 +34,28 @@ use crate::value::Value;
 use super::operations::fcmp;
 use super::Registers;
 
-/// Runs from `regs` until the budget is spent (`None`) or an instruction
-/// needs the general path (`Some`); see the module docs.
+/// Why [`run_fast`] returned.
+pub(super) enum FastExit {
+    /// The budget is spent (right after the call or taken branch that spent
+    /// it).
+    BudgetSpent,
+    /// This instruction needs the general path: `ip` is past it and nothing
+    /// of it is done.
+    Slow(Instruction),
+    /// The leaf native of the `callnative` just before `ip` ran and returned
+    /// this, which the general path completes (a block or a throw); its
+    /// arguments are still on the operand stack.
+    Native(ResolvedNative, NativeResult),
+}
+
+/// Runs from `regs` until the budget is spent or an instruction needs the
+/// general path; see the module docs.
 #[inline(never)]
 pub(super) fn run_fast(
     thread: &mut ThreadState,
     program: &Program,
     regs: &mut Registers,
-) -> Option<Instruction> {
+) -> FastExit {
     let functions = &program.module.functions[..];
     let constants = &program.constants[..];
     let Registers {
@@ -52,7 +76,7 @@ pub(super) fn run_fast(
         macro_rules! bail {
             () => {
                 // SAFETY: `ip` is one past the current instruction.
-                break 'fast Some(unsafe { *ip.sub(1) })
+                break 'fast FastExit::Slow(unsafe { *ip.sub(1) })
             };
         }
         // Charges one budget unit (for a call or a taken branch, after it
@@ -61,7 +85,7 @@ pub(super) fn run_fast(
             () => {{
                 budget -= 1;
                 if budget == 0 {
-                    break 'fast None;
+                    break 'fast FastExit::BudgetSpent;
                 }
             }};
         }
@@ -364,6 +388,35 @@ pub(super) fn run_fast(
                     bail!();
                 }
                 set_top!(Value::Int(r.slots().len() as i64));
+            }
+            Instruction::CallNative(n) => {
+                // SAFETY: V-index: the native exists.
+                let native = unsafe { *program.natives.get_unchecked(n.0 as usize) };
+                if !native.sig.leaf {
+                    bail!();
+                }
+                let arity = (native.sig.arity as usize).min(MAX_NATIVE_ARITY);
+                let mut args = [Value::Null; MAX_NATIVE_ARITY];
+                for (i, a) in args[..arity].iter_mut().enumerate() {
+                    *a = peek!(arity - 1 - i);
+                }
+                // A leaf looks at neither the frames nor the operand stack,
+                // so the registers need not be synced around it.
+                match (native.imp)(thread, &args[..arity]) {
+                    NativeResult::Return(v) => {
+                        sp = unsafe { sp.sub(arity) };
+                        if native.sig.returns_value {
+                            push!(v);
+                        }
+                    }
+                    NativeResult::Void => {
+                        sp = unsafe { sp.sub(arity) };
+                        if native.sig.returns_value {
+                            push!(Value::Null);
+                        }
+                    }
+                    other => break 'fast FastExit::Native(native, other),
+                }
             }
             _ => bail!(),
         }

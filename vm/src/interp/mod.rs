@@ -54,12 +54,13 @@
 use crate::exception::{self, Pending, Unwound};
 use crate::heap::string as heap_string;
 use crate::isa::Instruction;
-use crate::natives::{NativeResult, MAX_NATIVE_ARITY};
+use crate::natives::{NativeResult, ResolvedNative, MAX_NATIVE_ARITY};
 use crate::program::Program;
 use crate::thread_state::{Frame, ThreadState};
 use crate::threads::{self, Wait};
 use crate::value::{Ref, Value};
 
+use fast_path::FastExit;
 use operations::*;
 
 /// Defines the macros that access the running frame through the register
@@ -329,11 +330,11 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
     'run: loop {
         // The next instruction for the general path: from the fast path, or
         // (when tracing) fetched here.
-        let slow = if TRACE {
+        let exit = if TRACE {
             // SAFETY: V-code: `ip` points at a valid instruction.
             let insn = unsafe { *ip };
             ip = unsafe { ip.add(1) };
-            Some(insn)
+            FastExit::Slow(insn)
         } else {
             let mut regs = Registers {
                 ip,
@@ -341,13 +342,9 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                 base,
                 budget,
             };
-            let slow = fast_path::run_fast(thread, program, &mut regs);
+            let exit = fast_path::run_fast(thread, program, &mut regs);
             (ip, sp, base, budget) = (regs.ip, regs.sp, regs.base, regs.budget);
-            slow
-        };
-        let Some(insn) = slow else {
-            sync_out!();
-            return RunExit::BudgetSpent;
+            exit
         };
 
         // ---- the general path: every instruction, in full ----
@@ -359,6 +356,48 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     break 'dispatch $pending
                 };
             }
+            // Completes a `callnative` (`ip` past it, its `arity` arguments
+            // still on the stack) whose native returned `result`.
+            macro_rules! native_done {
+                ($native:expr, $result:expr) => {{
+                    let native: ResolvedNative = $native;
+                    let arity = (native.sig.arity as usize).min(MAX_NATIVE_ARITY);
+                    let result: NativeResult = $result;
+                    if let NativeResult::Block { wait, retry } = result {
+                        if retry {
+                            // Run this `callnative` again when woken; its
+                            // arguments are still on the stack.
+                            ip = unsafe { ip.sub(1) };
+                        } else {
+                            sp = unsafe { sp.sub(arity) };
+                            if native.sig.returns_value {
+                                push!(Value::Null);
+                            }
+                        }
+                        sync_out!();
+                        return RunExit::Blocked(wait);
+                    }
+                    sp = unsafe { sp.sub(arity) };
+                    match result {
+                        NativeResult::Return(v) if native.sig.returns_value => push!(v),
+                        NativeResult::Void if native.sig.returns_value => push!(Value::Null),
+                        NativeResult::Return(_) | NativeResult::Void => {}
+                        NativeResult::Throw(p) => throw!(p),
+                        NativeResult::Block { .. } => {}
+                    }
+                }};
+            }
+            let insn = match exit {
+                FastExit::Slow(insn) => insn,
+                FastExit::BudgetSpent => {
+                    sync_out!();
+                    return RunExit::BudgetSpent;
+                }
+                FastExit::Native(native, result) => {
+                    native_done!(native, result);
+                    continue 'run;
+                }
+            };
             if TRACE {
                 // SAFETY: `ip` is one past the current instruction.
                 let pc = unsafe { ip.offset_from(thread.cur_code) } as usize - 1;
@@ -543,28 +582,7 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     sync_out!();
                     let result = (native.imp)(thread, &args[..arity]);
                     sync_in!();
-                    if let NativeResult::Block { wait, retry } = result {
-                        if retry {
-                            // Run this `callnative` again when woken; its
-                            // arguments are still on the stack.
-                            ip = unsafe { ip.sub(1) };
-                        } else {
-                            sp = unsafe { sp.sub(arity) };
-                            if native.sig.returns_value {
-                                push!(Value::Null);
-                            }
-                        }
-                        sync_out!();
-                        return RunExit::Blocked(wait);
-                    }
-                    sp = unsafe { sp.sub(arity) };
-                    match result {
-                        NativeResult::Return(v) if native.sig.returns_value => push!(v),
-                        NativeResult::Void if native.sig.returns_value => push!(Value::Null),
-                        NativeResult::Return(_) | NativeResult::Void => {}
-                        NativeResult::Throw(p) => throw!(p),
-                        NativeResult::Block { .. } => {}
-                    }
+                    native_done!(native, result);
                 }
                 Instruction::NewThread(f) | Instruction::Spawn(f) => {
                     // SAFETY: V-index: the function exists.
