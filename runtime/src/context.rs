@@ -101,6 +101,17 @@ impl Context {
         }
     }
 
+    /// Drop the current thread's park permit, if an unpark left one while it was runnable:
+    /// its next `Step::Park` or `park` then blocks until a new unpark. For a job that keeps
+    /// its own wake-up flag (as the vm's `LockSupport` permit) and has just consumed it: the
+    /// runtime's permit from the same unpark would otherwise make the next park return at
+    /// once and requeue the thread for nothing. The job must re-check its own flag and
+    /// condition after this, never before: an unpark racing with this call either keeps
+    /// its permit or has already set the job's flag.
+    pub fn clear_permit(&mut self) {
+        self.current().0.state.clear_permit();
+    }
+
     /// Native-stack statistics of this runtime (for tests and diagnostics).
     pub fn stack_stats(&self) -> StackStats {
         self.worker().shared().stacks.stats()

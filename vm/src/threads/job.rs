@@ -53,12 +53,18 @@ impl Job for VmJob {
         // is untouched; it is cleared before `cx` is used again. Nothing of
         // it outlives this call (no thread-local, nothing across a
         // suspension: this job never suspends inside its context).
-        stack.sched.me = t;
-        stack.sched.cx = cx as *mut Context;
         if matches!(stack.sched.blocker, Blocker::Park) {
-            // Back from `LockSupport.park`: the permit that woke it is used.
+            // Back from `LockSupport.park`: the permit that woke it is used,
+            // and so is the runtime's permit if the same unpark came while
+            // this thread was still runnable (else the next park would
+            // return at once and requeue it: in ping-pong, every other
+            // switch). The runtime's first, then ours: an unpark that sets
+            // ours after we look leaves it for the next park.
+            cx.clear_permit();
             t.take_permit();
         }
+        stack.sched.me = t;
+        stack.sched.cx = cx as *mut Context;
         stack.sched.blocker = Blocker::None;
         let quantum = stack.program.threads.options.quantum;
         let exit = interp::run(stack, quantum);
