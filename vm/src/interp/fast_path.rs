@@ -29,10 +29,11 @@ use crate::isa::{ClassIdx, Instruction};
 use crate::natives::{NativeResult, ResolvedNative, MAX_NATIVE_ARITY};
 use crate::program::Program;
 use crate::thread_state::{Frame, ThreadState};
+use crate::threads::Wait;
 use crate::value::Value;
 
 use super::operations::fcmp;
-use super::Registers;
+use super::{copy_value, Registers};
 
 /// Why [`run_fast`] returned.
 pub(super) enum FastExit {
@@ -42,9 +43,13 @@ pub(super) enum FastExit {
     /// This instruction needs the general path: `ip` is past it and nothing
     /// of it is done.
     Slow(Instruction),
+    /// A leaf native blocked the thread (without retry); the `callnative` is
+    /// complete and `ip` is past it. The general path syncs the frame and
+    /// returns.
+    Blocked(Wait),
     /// The leaf native of the `callnative` just before `ip` ran and returned
-    /// this, which the general path completes (a block or a throw); its
-    /// arguments are still on the operand stack.
+    /// this, which the general path completes (a retried block or a throw);
+    /// its arguments are still on the operand stack.
     Native(ResolvedNative, NativeResult),
 }
 
@@ -155,8 +160,24 @@ pub(super) fn run_fast(
             Instruction::IConst(n) => push!(Value::Int(n as i64)),
             // SAFETY: V-index: the constant exists.
             Instruction::Ldc(c) => push!(unsafe { *constants.get_unchecked(c.0 as usize) }),
-            Instruction::Load(l) => push!(*local!(l.0)),
-            Instruction::Store(l) => *local!(l.0) = pop!(),
+            // Copied in halves (`copy_value`): `iinc` just before a `load` of
+            // the same local is common.
+            Instruction::Load(l) => {
+                let local: *mut Value = local!(l.0);
+                // SAFETY: V-stack: room for one more value.
+                unsafe {
+                    copy_value(sp, local);
+                    sp = sp.add(1);
+                }
+            }
+            Instruction::Store(l) => {
+                let local: *mut Value = local!(l.0);
+                // SAFETY: V-stack: one operand.
+                unsafe {
+                    sp = sp.sub(1);
+                    copy_value(local, sp);
+                }
+            }
             Instruction::IInc(op) => match local!(op.local.0) {
                 Value::Int(i) => *i = i.wrapping_add(op.delta as i64),
                 _ => bail!(),
@@ -398,7 +419,8 @@ pub(super) fn run_fast(
                 let arity = (native.sig.arity as usize).min(MAX_NATIVE_ARITY);
                 let mut args = [Value::Null; MAX_NATIVE_ARITY];
                 for (i, a) in args[..arity].iter_mut().enumerate() {
-                    *a = peek!(arity - 1 - i);
+                    // SAFETY: V-stack: `arity` arguments on the stack.
+                    unsafe { copy_value(a, sp.sub(arity - i)) };
                 }
                 // A leaf looks at neither the frames nor the operand stack,
                 // so the registers need not be synced around it.
@@ -414,6 +436,16 @@ pub(super) fn run_fast(
                         if native.sig.returns_value {
                             push!(Value::Null);
                         }
+                    }
+                    NativeResult::Block {
+                        ref wait,
+                        retry: false,
+                    } => {
+                        sp = unsafe { sp.sub(arity) };
+                        if native.sig.returns_value {
+                            push!(Value::Null);
+                        }
+                        break 'fast FastExit::Blocked(wait.rebuilt());
                     }
                     other => break 'fast FastExit::Native(native, other),
                 }
