@@ -392,7 +392,7 @@ impl Worker {
                     let thread = unsafe { (*slot).take() }
                         .expect("a carrier suspends only while running a thread");
                     thread.0.state.end_run();
-                    self.after_run(thread, Continuation::Coroutine(Box::new(carrier)), step);
+                    self.put_back(thread, Continuation::Coroutine(Box::new(carrier)), step);
                 }
             }
         }
@@ -439,7 +439,12 @@ impl Worker {
             let this = unsafe { &*worker };
             thread.0.state.end_run();
             match job {
-                Some(job) => this.after_run(thread, Continuation::Job(job), step),
+                Some(job) => {
+                    // SAFETY: this worker holds the run token until `after_run`
+                    // publishes the thread.
+                    unsafe { thread.put_continuation(Continuation::Job(job)) };
+                    this.after_run(thread, step)
+                }
                 None => this.exit(thread, None),
             }
         }
@@ -471,13 +476,13 @@ impl Worker {
         match carrier.resume(self, &thread) {
             Segment::Suspended(carrier, Suspended { step, .. }) => {
                 thread.0.state.end_run();
-                self.after_run(thread, Continuation::Coroutine(Box::new(carrier)), step)
+                self.put_back(thread, Continuation::Coroutine(Box::new(carrier)), step)
             }
             Segment::Finished(stack, Finished::Segment { job, step }) => {
                 thread.0.state.end_run();
                 self.stacks.put(&self.shared.stacks, stack);
                 match job {
-                    Some(job) => self.after_run(thread, Continuation::Job(job), step),
+                    Some(job) => self.put_back(thread, Continuation::Job(job), step),
                     None => self.exit(thread, None),
                 }
             }
@@ -502,7 +507,7 @@ impl Worker {
         let step = run_caught(&mut job, &mut cx);
         thread.0.state.end_run();
         match job {
-            Some(job) => self.after_run(thread, Continuation::Job(job), step),
+            Some(job) => self.put_back(thread, Continuation::Job(job), step),
             None => self.exit(thread, None),
         }
     }
@@ -518,45 +523,54 @@ impl Worker {
         std::thread::yield_now();
     }
 
-    fn after_run(&self, thread: ThreadRef, continuation: Continuation, step: Step) {
+    /// Put `continuation` back in `thread`'s cell, then act on `step`.
+    fn put_back(&self, thread: ThreadRef, continuation: Continuation, step: Step) {
+        // SAFETY: this worker holds the run token until `after_run` publishes the thread.
+        unsafe { thread.put_continuation(continuation) };
+        self.after_run(thread, step);
+    }
+
+    /// Act on the `step` that ended a segment of `thread`, whose continuation is already
+    /// back in its cell. (The caller puts it there itself: passing the freshly built
+    /// continuation down to here by value cost a store-forwarding stall per run.) This
+    /// worker holds the run token until the thread is published (queued or parked).
+    fn after_run(&self, thread: ThreadRef, step: Step) {
         let (id, worker) = (thread.id(), self.index);
         match step {
-            Step::Exit => self.exit(thread, Some(continuation)),
+            Step::Exit => {
+                // SAFETY: this worker holds the run token (the thread is not published).
+                let continuation = unsafe { thread.take_continuation() };
+                self.exit(thread, continuation)
+            }
             Step::Yield => {
                 self.shared
                     .emit(worker, || Event::Yield { thread: id, worker });
-                self.requeue(thread, continuation);
+                self.schedule_back(thread);
             }
             Step::Preempt => {
                 self.shared
                     .emit(worker, || Event::Preempt { thread: id, worker });
-                self.requeue(thread, continuation);
+                self.schedule_back(thread);
             }
-            Step::Park => self.park(thread, continuation, None),
-            Step::ParkUntil(deadline) => self.park(thread, continuation, Some(deadline)),
-            Step::SleepUntil(deadline) => self.sleep_thread(thread, continuation, deadline),
+            Step::Park => self.park(thread, None),
+            Step::ParkUntil(deadline) => self.park(thread, Some(deadline)),
+            Step::SleepUntil(deadline) => self.sleep_thread(thread, deadline),
         }
     }
 
-    fn requeue(&self, thread: ThreadRef, continuation: Continuation) {
-        // SAFETY: this worker holds the run token until the push publishes the thread.
-        unsafe { thread.put_continuation(continuation) };
-        self.schedule_back(thread);
-    }
-
-    fn park(&self, thread: ThreadRef, continuation: Continuation, deadline: Option<Instant>) {
+    /// Park `thread` (its continuation in place; this worker holds the run token).
+    fn park(&self, thread: ThreadRef, deadline: Option<Instant>) {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             // Already timed out: a timed park that returns at once.
-            return self.requeue(thread, continuation);
+            return self.schedule_back(thread);
         }
         let (id, worker) = (thread.id(), self.index);
         self.shared
             .emit(worker, || Event::Park { thread: id, worker });
         // The timer needs its own handle, taken before the park is published.
         let timer = deadline.map(|deadline| (deadline, thread.clone()));
-        // SAFETY: this worker holds the run token until `park` publishes `Parked`, or keeps
-        // it if a permit is consumed.
-        unsafe { thread.put_continuation(continuation) };
+        // Publishes `Parked` (handing the run token to the future waker), or keeps the
+        // token if a permit is consumed.
         match thread.0.state.park() {
             ParkOutcome::Parked { generation } => {
                 thread.give_to_parked_state();
@@ -577,16 +591,16 @@ impl Worker {
         }
     }
 
-    fn sleep_thread(&self, thread: ThreadRef, continuation: Continuation, deadline: Instant) {
+    /// Put `thread` to sleep (its continuation in place; this worker holds the run token).
+    fn sleep_thread(&self, thread: ThreadRef, deadline: Instant) {
         if deadline <= Instant::now() {
-            return self.requeue(thread, continuation);
+            return self.schedule_back(thread);
         }
         let (id, worker) = (thread.id(), self.index);
         self.shared
             .emit(worker, || Event::Park { thread: id, worker });
         let timer_handle = thread.clone();
-        // SAFETY: this worker holds the run token until `sleep` publishes `Sleeping`.
-        unsafe { thread.put_continuation(continuation) };
+        // Publishes `Sleeping`: the run token goes to the timer.
         let generation = thread.0.state.sleep();
         thread.give_to_parked_state();
         self.shared
