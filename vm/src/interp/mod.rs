@@ -23,14 +23,15 @@
 //! the pointers are recomputed.
 //!
 //! Two paths: [`fast_path::run_fast`] runs the common instructions with the
-//! common operand types in a tight loop that makes no calls (so the
-//! registers stay in machine registers); on anything else it stops before
-//! the instruction's effects and hands it to the general path in
-//! `run_slice`, which implements every instruction in full (type errors,
+//! common operand types in a tight loop that makes no calls but to leaf
+//! natives (so the registers stay in machine registers); on anything else it
+//! stops before the instruction's effects and hands it to the general path
+//! in `run_slice`, which implements every instruction in full (type errors,
 //! exceptions, allocation, natives, stack growth). The general path alone is
 //! a complete interpreter: the fast path only ever takes a shortcut it has
-//! proven safe. With `--trace`, every instruction takes the general path,
-//! which logs it.
+//! proven safe. A leaf native's block or throw, which the fast path cannot
+//! complete, comes back as `FastExit::Native`/`Blocked` after the native ran.
+//! With `--trace`, every instruction takes the general path, which logs it.
 //!
 //! Safety rests on the verifier (`verifier::verify`), which every module
 //! passes before it is run. The rules relied on, cited as "V:" below:
