@@ -49,8 +49,9 @@ pub(super) enum FastExit {
     Blocked(Wait),
     /// The leaf native of the `callnative` just before `ip` ran and returned
     /// this, which the general path completes (a retried block or a throw);
-    /// its arguments are still on the operand stack.
-    Native(ResolvedNative, NativeResult),
+    /// its arguments are still on the operand stack. Boxed: it is rare, and
+    /// every exit is copied out of here.
+    Native(Box<(ResolvedNative, NativeResult)>),
 }
 
 /// Runs from `regs` until the budget is spent or an instruction needs the
@@ -364,9 +365,14 @@ pub(super) fn run_fast(
                 }
                 sp = unsafe { sp.sub(2) };
             }
-            Instruction::GetStatic(s) => push!(program.load_static(s.0 as usize)),
+            Instruction::GetStatic(s) => {
+                // SAFETY: V-index: the static exists.
+                push!(unsafe { program.load_static_unchecked(s.0 as usize) })
+            }
             Instruction::PutStatic(s) => {
-                if !program.store_static(s.0 as usize, peek!(0)) {
+                let v = peek!(0);
+                // SAFETY: V-index: the static exists.
+                if !unsafe { program.store_static_unchecked(s.0 as usize, v) } {
                     bail!();
                 }
                 sp = unsafe { sp.sub(1) };
@@ -447,7 +453,7 @@ pub(super) fn run_fast(
                         }
                         break 'fast FastExit::Blocked(wait.rebuilt());
                     }
-                    other => break 'fast FastExit::Native(native, other),
+                    other => break 'fast FastExit::Native(Box::new((native, other))),
                 }
             }
             _ => bail!(),

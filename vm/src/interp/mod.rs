@@ -424,7 +424,8 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     sync_out!();
                     return RunExit::Blocked(wait.rebuilt());
                 }
-                FastExit::Native(native, result) => {
+                FastExit::Native(done) => {
+                    let (native, result) = *done;
                     native_done!(native, result);
                     continue 'run;
                 }
