@@ -143,7 +143,20 @@ impl Worker {
 
     // ----- Finding work -----
 
+    /// The next thread to run: the common case (this worker's own work) inline, the
+    /// rest out of line.
+    #[inline(always)]
     fn next_thread(&self) -> Option<ThreadRef> {
+        if !self.shared.is_finished() {
+            if let Some(thread) = self.next_local() {
+                return Some(self.found(thread));
+            }
+        }
+        self.next_thread_slow()
+    }
+
+    #[inline(never)]
+    fn next_thread_slow(&self) -> Option<ThreadRef> {
         loop {
             if self.shared.is_finished() {
                 return None;
@@ -534,6 +547,7 @@ impl Worker {
     /// back in its cell. (The caller puts it there itself: passing the freshly built
     /// continuation down to here by value cost a store-forwarding stall per run.) This
     /// worker holds the run token until the thread is published (queued or parked).
+    #[inline]
     fn after_run(&self, thread: ThreadRef, step: Step) {
         let (id, worker) = (thread.id(), self.index);
         match step {
@@ -559,6 +573,7 @@ impl Worker {
     }
 
     /// Park `thread` (its continuation in place; this worker holds the run token).
+    #[inline]
     fn park(&self, thread: ThreadRef, deadline: Option<Instant>) {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             // Already timed out: a timed park that returns at once.
@@ -640,6 +655,7 @@ impl Worker {
 
     /// A thread unparked by code running on this worker (it holds the run token): it runs
     /// next here if the policy has a LIFO slot.
+    #[inline]
     pub(crate) fn schedule_woken(&self, thread: ThreadRef) {
         self.shared.emit(self.index, || Event::Wake {
             thread: thread.id(),
