@@ -547,7 +547,7 @@ impl Worker {
     /// back in its cell. (The caller puts it there itself: passing the freshly built
     /// continuation down to here by value cost a store-forwarding stall per run.) This
     /// worker holds the run token until the thread is published (queued or parked).
-    #[inline]
+    #[inline(always)]
     fn after_run(&self, thread: ThreadRef, step: Step) {
         let (id, worker) = (thread.id(), self.index);
         match step {
@@ -573,7 +573,7 @@ impl Worker {
     }
 
     /// Park `thread` (its continuation in place; this worker holds the run token).
-    #[inline]
+    #[inline(always)]
     fn park(&self, thread: ThreadRef, deadline: Option<Instant>) {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             // Already timed out: a timed park that returns at once.
@@ -655,7 +655,7 @@ impl Worker {
 
     /// A thread unparked by code running on this worker (it holds the run token): it runs
     /// next here if the policy has a LIFO slot.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn schedule_woken(&self, thread: ThreadRef) {
         self.shared.emit(self.index, || Event::Wake {
             thread: thread.id(),
