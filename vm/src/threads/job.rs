@@ -39,7 +39,10 @@ impl VmJob {
 impl Job for VmJob {
     fn run(&mut self, cx: &mut Context) -> Step {
         let t: &VmThread = &self.thread;
-        t.publish_handle(cx.current());
+        if t.handle().is_none() {
+            // Only a first run can find it unpublished (see `publish_handle`).
+            t.publish_handle(cx.current());
+        }
         // SAFETY: the runtime runs this job on one worker at a time, so we
         // hold the thread's run token for the whole call.
         let Some(stack) = (unsafe { t.stack_mut() }).as_deref_mut() else {
