@@ -14,8 +14,14 @@ use crate::event::EventSink;
 /// needs about 32 KiB (see FACTS.md), so smaller requests are rounded up to this.
 pub const MIN_STACK_SIZE: usize = 32 * 1024;
 
-/// Default native stack size for a green thread's coroutine.
-pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+/// Default native stack size of a carrier coroutine (see `coroutine`). Unoptimised builds
+/// get more: their frames are many times larger (the vm's interpreter loops alone take
+/// ~36 KiB of stack in a debug build, against a few hundred bytes optimised).
+pub const DEFAULT_STACK_SIZE: usize = if cfg!(debug_assertions) {
+    256 * 1024
+} else {
+    64 * 1024
+};
 
 /// Everything [`crate::Runtime::new`] needs.
 #[derive(Clone)]

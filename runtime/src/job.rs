@@ -3,9 +3,9 @@
 //!
 //! Between runs a job holds all of its own state (the vm keeps its frames in its own
 //! stack), so a thread that is queued, parked or sleeping holds no native stack: each run
-//! starts a fresh coroutine on a pooled stack and ends when `run` returns. A job that
-//! never blocks inside its `Context` says so ([`Job::blocks_in_context`]) and is run
-//! directly on the worker's own stack, with no coroutine at all.
+//! is a plain call of `run` by the worker loop, on the worker's carrier coroutine (see
+//! `coroutine`). Only a job that blocks inside its `Context` keeps a native stack (the
+//! carrier it blocked on) until it is resumed.
 
 use std::time::Instant;
 
@@ -24,12 +24,10 @@ pub trait Job: Send + 'static {
     fn run(&mut self, cx: &mut Context) -> Step;
 
     /// Whether `run` may block *inside* its [`Context`] (`yield_now`, `park`, `park_until`,
-    /// `sleep`). A job answering `false` (asked before each run) is called directly on the
-    /// worker's own stack instead of on a coroutine: a run segment then costs a function
-    /// call rather than creating, entering and finishing a coroutine (measured: a
-    /// `Step::Park` hand-off ~70 -> ~45 ns: `examples/bench` pingpong vs dpingpong).
-    /// Such a job must block only by returning a [`Step`]; calling a blocking `Context`
-    /// method panics, which ends the thread like any panic in a job.
+    /// `sleep`), asked before each run. A job answering `false` gets a context without a
+    /// yielder: it must block only by returning a [`Step`], and calling a blocking
+    /// `Context` method panics, which ends the thread like any panic in a job. Either way
+    /// the run is a plain call on the worker's carrier.
     fn blocks_in_context(&self) -> bool {
         true
     }

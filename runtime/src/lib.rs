@@ -8,7 +8,8 @@
 //!   built-in global-fifo / steal-one / steal-half policies.
 //! - `job`, `context`: what a green thread is and the handle it runs with.
 //! - `thread`, `thread_state`: the [`ThreadRef`] handle and the atomic park/unpark state machine.
-//! - `coroutine`: the one `Send` wrapper around a corosensei coroutine.
+//! - `coroutine`: carriers, the coroutines worker loops and blocked jobs run on (the one
+//!   `Send` wrapper around a corosensei coroutine).
 //! - `stack_pool`: native stacks, pooled per worker and never freed on the hot path.
 //! - `reclaim`: grace periods before an exited thread's job is dropped.
 //! - `queue`, `idle`, `timer`, `worker`, `shared`: the scheduler proper.

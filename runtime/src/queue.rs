@@ -8,7 +8,8 @@
 //!   is pushed back. Without a LIFO slot it is `push_back`.
 //! - `pop` takes the LIFO slot, but at most `max_lifo_runs` times in a row: then the slot's
 //!   thread goes to the back and the queue gets a turn, so two threads waking each other
-//!   cannot starve the rest.
+//!   cannot starve the rest. (With nothing else in the queue, the slot's thread runs at once
+//!   as if it had gone round it.)
 //!
 //! Owned by one worker (`Deque` and the `Cell`s are single-threaded); reached only through
 //! `&` by that worker's loop and by its coroutines (which run on the same OS thread).
@@ -121,6 +122,12 @@ impl RunQueue {
         if let Some(next) = self.lifo.take() {
             if self.lifo_runs.get() < self.max_lifo_runs {
                 self.lifo_runs.set(self.lifo_runs.get() + 1);
+                return Some(next);
+            }
+            if self.deque.is_empty() {
+                // Nobody else waits here: queueing it would only pop it again (a FIFO pop
+                // is a locked instruction), so it runs as if it had come from the queue.
+                self.lifo_runs.set(0);
                 return Some(next);
             }
             // The slot had its turns: its thread queues like everyone else.

@@ -36,9 +36,9 @@ pub struct SpawnOptions {
 
 /// What runs next time a thread is scheduled.
 pub(crate) enum Continuation {
-    /// Not running: the next run calls `Job::run` on a fresh coroutine.
+    /// Not running: the next run calls `Job::run` on the running worker's carrier.
     Job(Box<dyn Job>),
-    /// Suspended inside `Context::{yield_now, park, ...}`: resume this coroutine (it keeps
+    /// Suspended inside `Context::{yield_now, park, ...}`: resume this retired carrier (it keeps
     /// its native stack while suspended). Boxed: it is rare, and the cell of every thread
     /// would otherwise reserve its ~40 bytes.
     Coroutine(Box<ThreadCoroutine>),

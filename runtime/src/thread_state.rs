@@ -17,6 +17,8 @@
 //!   it was armed for, so stale timers never wake a later park.
 //! - `Runnable -> Done`: the worker, on exit. `Done` is final.
 //! - `Runnable | Sleeping` + unpark: sets the permit; nothing is enqueued.
+//! - `Runnable` permit cleared: the worker running the thread (`clear_permit`), for a job
+//!   that has just consumed the wake-up by other means.
 //!
 //! Invariant: the continuation (job or suspended coroutine) is touched only by the holder of
 //! the *run token*: whoever made the thread runnable (spawn, winning unpark or timer, or the
@@ -164,6 +166,16 @@ impl StateCell {
         debug_assert_eq!(prev & STATE_MASK, RUNNABLE);
     }
 
+    /// Drop a waiting permit, by the worker running the thread. The common case (none)
+    /// costs one load; a permit set concurrently may survive (its wake-up is then merely
+    /// spurious).
+    pub(crate) fn clear_permit(&self) {
+        if self.word.load(Relaxed) & PERMIT != 0 {
+            let prev = self.word.fetch_and(!PERMIT, AcqRel);
+            debug_assert_eq!(prev & STATE_MASK, RUNNABLE);
+        }
+    }
+
     /// Give the thread a permit. Returns `true` if it was parked: the caller now holds the
     /// run token and must enqueue it.
     pub(crate) fn unpark(&self) -> bool {
@@ -238,6 +250,15 @@ mod tests {
             matches!(s.park(), ParkOutcome::Parked { .. }),
             "the permit was consumed"
         );
+    }
+
+    #[test]
+    fn a_cleared_permit_no_longer_ends_a_park() {
+        let s = running();
+        assert!(!s.unpark());
+        s.clear_permit();
+        assert!(matches!(s.park(), ParkOutcome::Parked { .. }));
+        assert!(s.unpark(), "the park waits for a new unpark");
     }
 
     #[test]

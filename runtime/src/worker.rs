@@ -8,16 +8,23 @@
 //!    timers. While other workers are awake, spin for a few microseconds repeating this.
 //! 3. Nothing anywhere: sleep (see `idle`) until woken for new work or the next timer.
 //!
-//! Running a thread: resume its suspended coroutine, start its job on a pooled stack, or,
-//! for a job that never blocks inside its `Context`, call it directly on this worker's
-//! stack; and when the segment ends act on its `Step`: requeue it (yield, preempt),
-//! park it (its timer armed after the park is published), or retire it (exit: its job is
-//! dropped after a grace period, see `reclaim`). Every 64th pick is a quiescent point.
+//! The loop runs on a *carrier* coroutine (see `coroutine`): `run_carriers`, on the OS
+//! thread's own stack, starts a carrier, and starts the next one whenever a job blocks
+//! inside its `Context` and retires the current one with it. No native stack to be had:
+//! it runs threads one at a time on its own stack (`run_without_carrier`).
+//!
+//! Running a thread (`carry`): call its job directly on the carrier, or resume its retired
+//! carrier (nested, from this one); and when the segment ends act on its `Step`: requeue it
+//! (yield, preempt), park it (its timer armed after the park is published), or retire it
+//! (exit: its job is dropped after a grace period, see `reclaim`). Every 64th pick is a
+//! quiescent point.
 //!
 //! Invariants: a thread is run only by the worker that popped it; the worker touches the
 //! thread's continuation only between popping it and publishing its next state. The
 //! worker's fields are single-threaded (`Cell`s) and are reached only through `&self`,
-//! both by the loop and by its coroutines (same OS thread), never across a suspension.
+//! both by `run_carriers` and by the loop on its carriers (same OS thread), never across a
+//! suspension: a carrier that has suspended never touches the worker that started it
+//! again.
 
 use std::cell::{Cell, RefCell};
 use std::hint::spin_loop;
@@ -31,7 +38,7 @@ use crossbeam_utils::sync::Parker;
 
 use crate::config::Victim;
 use crate::context::Context;
-use crate::coroutine::{run_caught, Finished, Segment, ThreadCoroutine};
+use crate::coroutine::{run_caught, Finished, Segment, Suspended, ThreadCoroutine, ThreadYielder};
 use crate::event::{Event, WakeSource};
 use crate::idle::Registration;
 use crate::job::{Job, Step};
@@ -132,9 +139,7 @@ impl Worker {
     pub(crate) fn run(self) {
         {
             let _current = CurrentGuard::enter(&self);
-            while let Some(thread) = self.next_thread() {
-                self.run_thread(thread);
-            }
+            self.run_carriers();
         }
         // Abandoned threads (daemons, or everything after a deadlock) are dropped here.
         drop(self.queue.drain());
@@ -147,7 +152,20 @@ impl Worker {
 
     // ----- Finding work -----
 
+    /// The next thread to run: the common case (this worker's own work) inline, the
+    /// rest out of line.
+    #[inline(always)]
     fn next_thread(&self) -> Option<ThreadRef> {
+        if !self.shared.is_finished() {
+            if let Some(thread) = self.next_local() {
+                return Some(self.found(thread));
+            }
+        }
+        self.next_thread_slow()
+    }
+
+    #[inline(never)]
+    fn next_thread_slow(&self) -> Option<ThreadRef> {
         loop {
             if self.shared.is_finished() {
                 return None;
@@ -386,50 +404,153 @@ impl Worker {
         self.shared.any_queued() || (timers.any() && timers.is_due(Instant::now()))
     }
 
-    // ----- Running a thread -----
+    // ----- Running threads -----
 
-    #[inline(never)]
-    fn run_thread(&self, thread: ThreadRef) {
+    /// Run the worker loop on carriers until the run is over: start a carrier; whenever a
+    /// job blocks inside its context, the carrier becomes that thread's and the next one
+    /// takes over.
+    fn run_carriers(&self) {
+        loop {
+            let Some(stack) = self.stacks.take(&self.shared.stacks) else {
+                // No native stack to be had: run one thread on this stack, then try again.
+                match self.next_thread() {
+                    Some(thread) => self.run_without_carrier(thread),
+                    None => return,
+                }
+                continue;
+            };
+            match ThreadCoroutine::carrier(stack).resume(self, std::ptr::null()) {
+                Segment::Finished(stack, Finished::RunOver) => {
+                    self.stacks.put(&self.shared.stacks, stack);
+                    return;
+                }
+                Segment::Finished(_, Finished::Segment { .. }) => {
+                    unreachable!("a carrier returns a segment only after it has suspended")
+                }
+                Segment::Suspended(carrier, Suspended { step, slot }) => {
+                    // SAFETY: `slot` is on the stack of `carrier`, which is suspended and
+                    // alive; this is the carrier's first suspension (this loop resumes each
+                    // carrier once), so the slot still holds the blocked thread's handle,
+                    // and nothing on the carrier touches the slot until it is resumed.
+                    let thread = unsafe { (*slot).take() }
+                        .expect("a carrier suspends only while running a thread");
+                    thread.0.state.end_run();
+                    self.put_back(thread, Continuation::Coroutine(Box::new(carrier)), step);
+                }
+            }
+        }
+    }
+
+    /// The worker loop, on a carrier (the body of every carrier). `worker` started this
+    /// carrier and runs it until it suspends; after a suspension the carrier is retired
+    /// and this loop returns as soon as the job on it does, without touching `worker`
+    /// again (another worker may be resuming it, and `worker` may be gone).
+    pub(crate) fn carry(worker: *const Worker, yielder: &ThreadYielder) -> Finished {
+        loop {
+            // SAFETY: this carrier has not suspended yet (see below), so it runs on
+            // `worker`, inside that worker's `run_carriers`, which outlives it.
+            let this = unsafe { &*worker };
+            let Some(thread) = this.next_thread() else {
+                return Finished::RunOver;
+            };
+            let Some((thread, job)) = this.begin_run(thread) else {
+                continue;
+            };
+            // The handle stays in this slot while the job runs; a suspension hands the
+            // slot to `run_carriers`, which takes it out.
+            let mut slot = Some(thread);
+            let slot: *mut Option<ThreadRef> = &mut slot;
+            // SAFETY: the slot was just filled, and is not touched while `cx` lives except
+            // through `slot` by `run_carriers` while this carrier is suspended.
+            let thread: *const ThreadRef = unsafe { (*slot).as_ref() }.unwrap();
+            let mut cx = if job.blocks_in_context() {
+                Context::on_carrier(worker, thread, slot, yielder)
+            } else {
+                Context::direct(worker, thread)
+            };
+            let mut job = Some(job);
+            let step = run_caught(&mut job, &mut cx);
+            // SAFETY: the slot is on this carrier's stack and nothing else touches it now
+            // (the carrier is running).
+            let Some(thread) = (unsafe { (*slot).take() }) else {
+                // The job blocked inside its context: this carrier was retired, and
+                // whoever resumed it last takes the end of the segment.
+                return Finished::Segment { job, step };
+            };
+            // SAFETY: the slot still held the handle, so the carrier has not suspended
+            // and still runs on `worker`.
+            let this = unsafe { &*worker };
+            thread.0.state.end_run();
+            match job {
+                Some(job) => {
+                    // SAFETY: this worker holds the run token until `after_run`
+                    // publishes the thread.
+                    unsafe { thread.put_continuation(Continuation::Job(job)) };
+                    this.after_run(thread, step)
+                }
+                None => this.exit(thread, None),
+            }
+        }
+    }
+
+    /// Start a run segment of `thread`: take its continuation. A job comes back to be
+    /// called by the caller; a retired carrier is resumed here (nested, on this worker)
+    /// and `None` comes back.
+    #[inline(always)]
+    fn begin_run(&self, thread: ThreadRef) -> Option<(ThreadRef, Box<dyn Job>)> {
         thread.0.state.begin_run();
         self.shared.emit(self.index, || Event::Run {
             thread: thread.id(),
             worker: self.index,
         });
         // SAFETY: popping the thread made this worker the holder of the run token.
-        let continuation = unsafe { thread.take_continuation() };
-        let coroutine = match continuation.expect("a runnable thread has a continuation") {
-            Continuation::Coroutine(coroutine) => *coroutine,
-            Continuation::Job(job) if !job.blocks_in_context() => {
-                return self.run_direct(thread, job)
+        match unsafe { thread.take_continuation() } {
+            Some(Continuation::Job(job)) => Some((thread, job)),
+            Some(Continuation::Coroutine(carrier)) => {
+                self.resume_retired(thread, *carrier);
+                None
             }
-            Continuation::Job(job) => match self.stacks.take(&self.shared.stacks) {
-                Some(stack) => ThreadCoroutine::start(stack, job),
-                None => return self.retry_without_stack(thread, job),
-            },
-        };
-        match coroutine.resume(self, &thread) {
-            Segment::Suspended(coroutine, step) => {
+            None => panic!("a runnable thread has a continuation"),
+        }
+    }
+
+    /// Resume `thread`'s retired carrier until its job blocks again or returns.
+    fn resume_retired(&self, thread: ThreadRef, carrier: ThreadCoroutine) {
+        match carrier.resume(self, &thread) {
+            Segment::Suspended(carrier, Suspended { step, .. }) => {
                 thread.0.state.end_run();
-                self.after_run(thread, Continuation::Coroutine(Box::new(coroutine)), step)
+                self.put_back(thread, Continuation::Coroutine(Box::new(carrier)), step)
             }
-            Segment::Finished(stack, Finished { job, step }) => {
+            Segment::Finished(stack, Finished::Segment { job, step }) => {
                 thread.0.state.end_run();
                 self.stacks.put(&self.shared.stacks, stack);
                 match job {
-                    Some(job) => self.after_run(thread, Continuation::Job(job), step),
+                    Some(job) => self.put_back(thread, Continuation::Job(job), step),
                     None => self.exit(thread, None),
                 }
+            }
+            Segment::Finished(_, Finished::RunOver) => {
+                unreachable!("a retired carrier never runs a worker loop again")
             }
         }
     }
 
-    /// Run a job that never blocks inside its `Context` on this worker's own stack.
-    fn run_direct(&self, thread: ThreadRef, job: Box<dyn Job>) {
+    /// Run `thread` on this worker's own stack: only when no native stack for a carrier can
+    /// be mapped. A job that may block inside its context waits for a stack.
+    #[cold]
+    fn run_without_carrier(&self, thread: ThreadRef) {
+        let Some((thread, job)) = self.begin_run(thread) else {
+            return;
+        };
+        if job.blocks_in_context() {
+            return self.retry_without_stack(thread, job);
+        }
         let mut cx = Context::direct(self, &thread);
-        let (job, step) = run_caught(job, &mut cx);
+        let mut job = Some(job);
+        let step = run_caught(&mut job, &mut cx);
         thread.0.state.end_run();
         match job {
-            Some(job) => self.after_run(thread, Continuation::Job(job), step),
+            Some(job) => self.put_back(thread, Continuation::Job(job), step),
             None => self.exit(thread, None),
         }
     }
@@ -445,45 +566,56 @@ impl Worker {
         std::thread::yield_now();
     }
 
-    fn after_run(&self, thread: ThreadRef, continuation: Continuation, step: Step) {
+    /// Put `continuation` back in `thread`'s cell, then act on `step`.
+    fn put_back(&self, thread: ThreadRef, continuation: Continuation, step: Step) {
+        // SAFETY: this worker holds the run token until `after_run` publishes the thread.
+        unsafe { thread.put_continuation(continuation) };
+        self.after_run(thread, step);
+    }
+
+    /// Act on the `step` that ended a segment of `thread`, whose continuation is already
+    /// back in its cell. (The caller puts it there itself: passing the freshly built
+    /// continuation down to here by value cost a store-forwarding stall per run.) This
+    /// worker holds the run token until the thread is published (queued or parked).
+    #[inline(always)]
+    fn after_run(&self, thread: ThreadRef, step: Step) {
         let (id, worker) = (thread.id(), self.index);
         match step {
-            Step::Exit => self.exit(thread, Some(continuation)),
+            Step::Exit => {
+                // SAFETY: this worker holds the run token (the thread is not published).
+                let continuation = unsafe { thread.take_continuation() };
+                self.exit(thread, continuation)
+            }
             Step::Yield => {
                 self.shared
                     .emit(worker, || Event::Yield { thread: id, worker });
-                self.requeue(thread, continuation);
+                self.schedule_back(thread);
             }
             Step::Preempt => {
                 self.shared
                     .emit(worker, || Event::Preempt { thread: id, worker });
-                self.requeue(thread, continuation);
+                self.schedule_back(thread);
             }
-            Step::Park => self.park(thread, continuation, None),
-            Step::ParkUntil(deadline) => self.park(thread, continuation, Some(deadline)),
-            Step::SleepUntil(deadline) => self.sleep_thread(thread, continuation, deadline),
+            Step::Park => self.park(thread, None),
+            Step::ParkUntil(deadline) => self.park(thread, Some(deadline)),
+            Step::SleepUntil(deadline) => self.sleep_thread(thread, deadline),
         }
     }
 
-    fn requeue(&self, thread: ThreadRef, continuation: Continuation) {
-        // SAFETY: this worker holds the run token until the push publishes the thread.
-        unsafe { thread.put_continuation(continuation) };
-        self.schedule_back(thread);
-    }
-
-    fn park(&self, thread: ThreadRef, continuation: Continuation, deadline: Option<Instant>) {
+    /// Park `thread` (its continuation in place; this worker holds the run token).
+    #[inline(always)]
+    fn park(&self, thread: ThreadRef, deadline: Option<Instant>) {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             // Already timed out: a timed park that returns at once.
-            return self.requeue(thread, continuation);
+            return self.schedule_back(thread);
         }
         let (id, worker) = (thread.id(), self.index);
         self.shared
             .emit(worker, || Event::Park { thread: id, worker });
         // The timer needs its own handle, taken before the park is published.
         let timer = deadline.map(|deadline| (deadline, thread.clone()));
-        // SAFETY: this worker holds the run token until `park` publishes `Parked`, or keeps
-        // it if a permit is consumed.
-        unsafe { thread.put_continuation(continuation) };
+        // Publishes `Parked` (handing the run token to the future waker), or keeps the
+        // token if a permit is consumed.
         match thread.0.state.park() {
             ParkOutcome::Parked { generation } => {
                 thread.give_to_parked_state();
@@ -504,16 +636,16 @@ impl Worker {
         }
     }
 
-    fn sleep_thread(&self, thread: ThreadRef, continuation: Continuation, deadline: Instant) {
+    /// Put `thread` to sleep (its continuation in place; this worker holds the run token).
+    fn sleep_thread(&self, thread: ThreadRef, deadline: Instant) {
         if deadline <= Instant::now() {
-            return self.requeue(thread, continuation);
+            return self.schedule_back(thread);
         }
         let (id, worker) = (thread.id(), self.index);
         self.shared
             .emit(worker, || Event::Park { thread: id, worker });
         let timer_handle = thread.clone();
-        // SAFETY: this worker holds the run token until `sleep` publishes `Sleeping`.
-        unsafe { thread.put_continuation(continuation) };
+        // Publishes `Sleeping`: the run token goes to the timer.
         let generation = thread.0.state.sleep();
         thread.give_to_parked_state();
         self.shared
@@ -552,6 +684,7 @@ impl Worker {
 
     /// A thread unparked by code running on this worker (it holds the run token): it runs
     /// next here if the policy has a LIFO slot.
+    #[inline(always)]
     pub(crate) fn schedule_woken(&self, thread: ThreadRef) {
         self.shared.emit(self.index, || Event::Wake {
             thread: thread.id(),

@@ -206,6 +206,52 @@ fn threads_blocked_inside_their_coroutine_keep_their_stack() {
     assert_eq!(observed.load(SeqCst), N + 1);
 }
 
+/// Daemons that yield inside their coroutine forever, hopping between workers, are still
+/// queued when the run ends: their suspended coroutines are dropped with them, which
+/// unwinds their stacks and drops what the jobs hold.
+#[test]
+fn abandoned_threads_blocked_inside_their_coroutine_are_unwound() {
+    struct Guard(Arc<AtomicUsize>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    const DAEMONS: usize = 8;
+    for workers in 1..=3 {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let d = dropped.clone();
+        let mut rounds = 0;
+        let report = run(config(workers), move |cx: &mut Context| {
+            rounds += 1;
+            if rounds == 1 {
+                for _ in 0..DAEMONS {
+                    let guard = Guard(d.clone());
+                    cx.spawn(
+                        Box::new(move |cx: &mut Context| {
+                            let _guard = &guard;
+                            loop {
+                                cx.yield_now();
+                            }
+                        }),
+                        SpawnOptions {
+                            daemon: true,
+                            name: None,
+                        },
+                    );
+                }
+            }
+            if rounds < 100 {
+                Step::Yield
+            } else {
+                Step::Exit
+            }
+        });
+        assert_eq!(report.outcome, Outcome::Completed);
+        assert_eq!(dropped.load(SeqCst), DAEMONS, "{workers} workers");
+    }
+}
+
 /// A mixed workload whose scheduling order depends only on the scheduler.
 fn deterministic_workload(cx: &mut Context, state: &mut Option<Arc<Join>>) -> Step {
     match state {

@@ -56,6 +56,7 @@ fn main() {
             LinkOptions {
                 max_heap: 1 << 30,
                 output: Output::capture(),
+                ..LinkOptions::default()
             },
         )
         .expect("links"),

@@ -84,6 +84,11 @@ pub struct NativeSig {
     pub arity: u8,
     /// Whether it pushes a result.
     pub returns_value: bool,
+    /// A leaf: it reads only its arguments and the thread's scheduling links
+    /// (`ThreadState::sched`) and never its frames, operand stack or
+    /// allocations, so the interpreter's fast path may call it without
+    /// syncing the running frame into the thread.
+    pub leaf: bool,
     /// One line for docs/isa.md and `--help`.
     pub doc: &'static str,
 }
@@ -91,35 +96,35 @@ pub struct NativeSig {
 /// Every native, by name. The interpreter dispatches on the position in this
 /// table, so append new natives at the end.
 pub const NATIVES: &[NativeSig] = &[
-    NativeSig { name: "print", arity: 1, returns_value: false, doc: "print(v): writes v (as tostr) to stdout" },
-    NativeSig { name: "println", arity: 1, returns_value: false, doc: "println(v): writes v (as tostr) and a newline to stdout" },
-    NativeSig { name: "eprintln", arity: 1, returns_value: false, doc: "eprintln(v): writes v and a newline to stderr" },
-    NativeSig { name: "nanoTime", arity: 0, returns_value: true, doc: "nanoTime() -> int: monotonic nanoseconds, for measuring intervals" },
-    NativeSig { name: "currentTimeMillis", arity: 0, returns_value: true, doc: "currentTimeMillis() -> int: milliseconds since the Unix epoch" },
-    NativeSig { name: "parseInt", arity: 1, returns_value: true, doc: "parseInt(s) -> int: decimal integer; throws NumberFormatException" },
-    NativeSig { name: "parseFloat", arity: 1, returns_value: true, doc: "parseFloat(s) -> float; throws NumberFormatException" },
-    NativeSig { name: "exit", arity: 1, returns_value: false, doc: "exit(code): ends the VM at once with exit status code (0..=255; IllegalArgumentException otherwise)" },
+    NativeSig { name: "print", arity: 1, returns_value: false, leaf: false, doc: "print(v): writes v (as tostr) to stdout" },
+    NativeSig { name: "println", arity: 1, returns_value: false, leaf: false, doc: "println(v): writes v (as tostr) and a newline to stdout" },
+    NativeSig { name: "eprintln", arity: 1, returns_value: false, leaf: false, doc: "eprintln(v): writes v and a newline to stderr" },
+    NativeSig { name: "nanoTime", arity: 0, returns_value: true, leaf: true, doc: "nanoTime() -> int: monotonic nanoseconds, for measuring intervals" },
+    NativeSig { name: "currentTimeMillis", arity: 0, returns_value: true, leaf: false, doc: "currentTimeMillis() -> int: milliseconds since the Unix epoch" },
+    NativeSig { name: "parseInt", arity: 1, returns_value: true, leaf: false, doc: "parseInt(s) -> int: decimal integer; throws NumberFormatException" },
+    NativeSig { name: "parseFloat", arity: 1, returns_value: true, leaf: false, doc: "parseFloat(s) -> float; throws NumberFormatException" },
+    NativeSig { name: "exit", arity: 1, returns_value: false, leaf: false, doc: "exit(code): ends the VM at once with exit status code (0..=255; IllegalArgumentException otherwise)" },
     // ---- threads (docs/threads.md) ----
-    NativeSig { name: "Thread.start", arity: 1, returns_value: false, doc: "Thread.start(t): NEW -> RUNNABLE; IllegalThreadStateException if already started" },
-    NativeSig { name: "Thread.join", arity: 1, returns_value: true, doc: "Thread.join(t) -> v: waits until t ends; its result, or null if it returns nothing or died by an exception; InterruptedException" },
-    NativeSig { name: "Thread.joinMillis", arity: 2, returns_value: true, doc: "Thread.joinMillis(t, ms) -> v: as join, waiting at most ms milliseconds; null if t is still alive" },
-    NativeSig { name: "Thread.isAlive", arity: 1, returns_value: true, doc: "Thread.isAlive(t) -> int: 1 if started and not yet TERMINATED" },
-    NativeSig { name: "Thread.yield", arity: 0, returns_value: false, doc: "Thread.yield(): goes to the back of the run queue" },
-    NativeSig { name: "Thread.sleep", arity: 1, returns_value: false, doc: "Thread.sleep(ms): TIMED_WAITING for ms milliseconds on a runtime timer; InterruptedException" },
-    NativeSig { name: "Thread.current", arity: 0, returns_value: true, doc: "Thread.current() -> t: the calling thread" },
-    NativeSig { name: "Thread.interrupt", arity: 1, returns_value: false, doc: "Thread.interrupt(t): sets t's interrupt flag and wakes it from sleep, join or park" },
-    NativeSig { name: "Thread.interrupted", arity: 0, returns_value: true, doc: "Thread.interrupted() -> int: the calling thread's interrupt flag, which is cleared" },
-    NativeSig { name: "Thread.setDaemon", arity: 2, returns_value: false, doc: "Thread.setDaemon(t, flag): before start only; IllegalThreadStateException after" },
-    NativeSig { name: "Thread.setName", arity: 2, returns_value: false, doc: "Thread.setName(t, s)" },
-    NativeSig { name: "Thread.getName", arity: 1, returns_value: true, doc: "Thread.getName(t) -> s: `main`, or `Thread-0`, `Thread-1`, ... in creation order unless set" },
-    NativeSig { name: "Thread.getId", arity: 1, returns_value: true, doc: "Thread.getId(t) -> int: 1 for main, then in creation order" },
-    NativeSig { name: "Thread.getState", arity: 1, returns_value: true, doc: "Thread.getState(t) -> s: NEW, RUNNABLE, BLOCKED, WAITING, TIMED_WAITING or TERMINATED" },
-    NativeSig { name: "Thread.workerIndex", arity: 0, returns_value: true, doc: "Thread.workerIndex() -> int: the OS worker running the caller" },
-    NativeSig { name: "LockSupport.park", arity: 0, returns_value: false, doc: "LockSupport.park(): waits for a permit (WAITING); may return spuriously" },
-    NativeSig { name: "LockSupport.parkNanos", arity: 1, returns_value: false, doc: "LockSupport.parkNanos(ns): as park, at most ns nanoseconds (TIMED_WAITING)" },
-    NativeSig { name: "LockSupport.unpark", arity: 1, returns_value: false, doc: "LockSupport.unpark(t): gives t a permit, waking it if parked" },
-    NativeSig { name: "Runtime.workers", arity: 0, returns_value: true, doc: "Runtime.workers() -> int: number of OS worker threads" },
-    NativeSig { name: "System.rssKiB", arity: 0, returns_value: true, doc: "System.rssKiB() -> int: resident memory of the process (VmRSS) in KiB" },
+    NativeSig { name: "Thread.start", arity: 1, returns_value: false, leaf: false, doc: "Thread.start(t): NEW -> RUNNABLE; IllegalThreadStateException if already started" },
+    NativeSig { name: "Thread.join", arity: 1, returns_value: true, leaf: false, doc: "Thread.join(t) -> v: waits until t ends; its result, or null if it returns nothing or died by an exception; InterruptedException" },
+    NativeSig { name: "Thread.joinMillis", arity: 2, returns_value: true, leaf: false, doc: "Thread.joinMillis(t, ms) -> v: as join, waiting at most ms milliseconds; null if t is still alive" },
+    NativeSig { name: "Thread.isAlive", arity: 1, returns_value: true, leaf: false, doc: "Thread.isAlive(t) -> int: 1 if started and not yet TERMINATED" },
+    NativeSig { name: "Thread.yield", arity: 0, returns_value: false, leaf: true, doc: "Thread.yield(): goes to the back of the run queue" },
+    NativeSig { name: "Thread.sleep", arity: 1, returns_value: false, leaf: false, doc: "Thread.sleep(ms): TIMED_WAITING for ms milliseconds on a runtime timer; InterruptedException" },
+    NativeSig { name: "Thread.current", arity: 0, returns_value: true, leaf: true, doc: "Thread.current() -> t: the calling thread" },
+    NativeSig { name: "Thread.interrupt", arity: 1, returns_value: false, leaf: false, doc: "Thread.interrupt(t): sets t's interrupt flag and wakes it from sleep, join or park" },
+    NativeSig { name: "Thread.interrupted", arity: 0, returns_value: true, leaf: false, doc: "Thread.interrupted() -> int: the calling thread's interrupt flag, which is cleared" },
+    NativeSig { name: "Thread.setDaemon", arity: 2, returns_value: false, leaf: false, doc: "Thread.setDaemon(t, flag): before start only; IllegalThreadStateException after" },
+    NativeSig { name: "Thread.setName", arity: 2, returns_value: false, leaf: false, doc: "Thread.setName(t, s)" },
+    NativeSig { name: "Thread.getName", arity: 1, returns_value: true, leaf: false, doc: "Thread.getName(t) -> s: `main`, or `Thread-0`, `Thread-1`, ... in creation order unless set" },
+    NativeSig { name: "Thread.getId", arity: 1, returns_value: true, leaf: false, doc: "Thread.getId(t) -> int: 1 for main, then in creation order" },
+    NativeSig { name: "Thread.getState", arity: 1, returns_value: true, leaf: false, doc: "Thread.getState(t) -> s: NEW, RUNNABLE, BLOCKED, WAITING, TIMED_WAITING or TERMINATED" },
+    NativeSig { name: "Thread.workerIndex", arity: 0, returns_value: true, leaf: false, doc: "Thread.workerIndex() -> int: the OS worker running the caller" },
+    NativeSig { name: "LockSupport.park", arity: 0, returns_value: false, leaf: true, doc: "LockSupport.park(): waits for a permit (WAITING); may return spuriously" },
+    NativeSig { name: "LockSupport.parkNanos", arity: 1, returns_value: false, leaf: true, doc: "LockSupport.parkNanos(ns): as park, at most ns nanoseconds (TIMED_WAITING)" },
+    NativeSig { name: "LockSupport.unpark", arity: 1, returns_value: false, leaf: true, doc: "LockSupport.unpark(t): gives t a permit, waking it if parked" },
+    NativeSig { name: "Runtime.workers", arity: 0, returns_value: true, leaf: false, doc: "Runtime.workers() -> int: number of OS worker threads" },
+    NativeSig { name: "System.rssKiB", arity: 0, returns_value: true, leaf: false, doc: "System.rssKiB() -> int: resident memory of the process (VmRSS) in KiB" },
 ];
 
 /// Looks a native up by name: its index in [`NATIVES`] and its signature.

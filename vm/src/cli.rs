@@ -124,8 +124,9 @@ pub struct RunArgs {
     /// Count scheduling events and print them to stderr at exit.
     #[arg(long)]
     pub stats: bool,
-    /// Run each green thread on its own coroutine (on, the default) or call
-    /// it directly on the worker's stack (off: measures the switch's cost).
+    /// Let green threads block inside the runtime's context, on the workers'
+    /// carrier coroutines (on, the default), or have them promise not to
+    /// (off; they never do: natives block by returning).
     #[arg(long, value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_on_off)]
     pub coroutines: bool,
     /// Arguments passed to `main` as an array of strings.

@@ -163,7 +163,7 @@ mod tests {
     fn os_error_suffixes_are_dropped() {
         let error = io::Error::from_raw_os_error(2);
         assert_eq!(describe_io_error(&error), "No such file or directory");
-        let custom = io::Error::new(io::ErrorKind::Other, "plain");
+        let custom = io::Error::other("plain");
         assert_eq!(describe_io_error(&custom), "plain");
     }
 }

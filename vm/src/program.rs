@@ -244,6 +244,39 @@ impl Program {
         slot::store(&self.statics[idx], self.module.statics[idx].ty, v)
     }
 
+    /// [`Program::load_static`] without bounds checks.
+    ///
+    /// # Safety
+    /// `idx` names a static of the module (the verifier's V-index rule, for
+    /// an operand of verified code).
+    #[inline(always)]
+    pub unsafe fn load_static_unchecked(&self, idx: usize) -> Value {
+        // SAFETY: the caller guarantees `idx` is in bounds; `statics` has
+        // one slot per static of the module.
+        unsafe {
+            slot::load(
+                self.statics.get_unchecked(idx),
+                self.module.statics.get_unchecked(idx).ty,
+            )
+        }
+    }
+
+    /// [`Program::store_static`] without bounds checks.
+    ///
+    /// # Safety
+    /// As [`Program::load_static_unchecked`].
+    #[inline(always)]
+    pub unsafe fn store_static_unchecked(&self, idx: usize, v: Value) -> bool {
+        // SAFETY: as in `load_static_unchecked`.
+        unsafe {
+            slot::store(
+                self.statics.get_unchecked(idx),
+                self.module.statics.get_unchecked(idx).ty,
+                v,
+            )
+        }
+    }
+
     /// A short description of a value's run-time type for messages: `null`,
     /// `int`, `float`, `string`, `int[]`, or the class name.
     pub fn type_name(&self, v: Value) -> String {

@@ -173,8 +173,7 @@ impl ThreadState {
         values[..args.len()].copy_from_slice(args);
         let sp = f.locals as usize;
         log::debug!("thread started in `{}`", f.name);
-        let mut frames = Vec::with_capacity(1);
-        frames.push(Frame::new(&program, func.0, 0, 0));
+        let frames = vec![Frame::new(&program, func.0, 0, 0)];
         Ok(ThreadState {
             program,
             values,

@@ -23,14 +23,15 @@
 //! the pointers are recomputed.
 //!
 //! Two paths: [`fast_path::run_fast`] runs the common instructions with the
-//! common operand types in a tight loop that makes no calls (so the
-//! registers stay in machine registers); on anything else it stops before
-//! the instruction's effects and hands it to the general path in
-//! `run_slice`, which implements every instruction in full (type errors,
+//! common operand types in a tight loop that makes no calls but to leaf
+//! natives (so the registers stay in machine registers); on anything else it
+//! stops before the instruction's effects and hands it to the general path
+//! in `run_slice`, which implements every instruction in full (type errors,
 //! exceptions, allocation, natives, stack growth). The general path alone is
 //! a complete interpreter: the fast path only ever takes a shortcut it has
-//! proven safe. With `--trace`, every instruction takes the general path,
-//! which logs it.
+//! proven safe. A leaf native's block or throw, which the fast path cannot
+//! complete, comes back as `FastExit::Native`/`Blocked` after the native ran.
+//! With `--trace`, every instruction takes the general path, which logs it.
 //!
 //! Safety rests on the verifier (`verifier::verify`), which every module
 //! passes before it is run. The rules relied on, cited as "V:" below:
@@ -54,12 +55,13 @@
 use crate::exception::{self, Pending, Unwound};
 use crate::heap::string as heap_string;
 use crate::isa::Instruction;
-use crate::natives::{NativeResult, MAX_NATIVE_ARITY};
+use crate::natives::{NativeResult, ResolvedNative, MAX_NATIVE_ARITY};
 use crate::program::Program;
 use crate::thread_state::{Frame, ThreadState};
 use crate::threads::{self, Wait};
 use crate::value::{Ref, Value};
 
+use fast_path::FastExit;
 use operations::*;
 
 /// Defines the macros that access the running frame through the register
@@ -145,6 +147,32 @@ macro_rules! frame_access {
 
 mod fast_path;
 mod operations;
+
+/// Copies a value as two 8-byte halves rather than one 16-byte move. A value
+/// is often written as two separate 8-byte stores just before it is copied
+/// (`iinc` stores only the payload, a new `Value::Int` or a decoded static
+/// its tag and payload apart), and a 16-byte load spanning stores still in
+/// the store buffer cannot be forwarded from them: a stall of ~5 ns (seen
+/// in ping-pong as `iinc i 1` .. `load i`, and `getstatic` before a
+/// native's argument copy). Volatile, so the halves are not merged back.
+///
+/// # Safety
+/// `src` is a valid, aligned value; `dst` is valid and aligned for writes.
+#[inline(always)]
+pub(crate) unsafe fn copy_value(dst: *mut Value, src: *const Value) {
+    use std::mem::MaybeUninit;
+    let (dst, src) = (
+        dst.cast::<MaybeUninit<u64>>(),
+        src.cast::<MaybeUninit<u64>>(),
+    );
+    // SAFETY: a `Value` is 16 bytes, 8-aligned; both halves are in bounds.
+    // `MaybeUninit` carries any bytes (a null's payload is uninitialised).
+    unsafe {
+        let (lo, hi) = (src.read_volatile(), src.add(1).read_volatile());
+        dst.write_volatile(lo);
+        dst.add(1).write_volatile(hi);
+    }
+}
 
 /// Why [`run`] returned.
 #[derive(Debug)]
@@ -329,11 +357,11 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
     'run: loop {
         // The next instruction for the general path: from the fast path, or
         // (when tracing) fetched here.
-        let slow = if TRACE {
+        let exit = if TRACE {
             // SAFETY: V-code: `ip` points at a valid instruction.
             let insn = unsafe { *ip };
             ip = unsafe { ip.add(1) };
-            Some(insn)
+            FastExit::Slow(insn)
         } else {
             let mut regs = Registers {
                 ip,
@@ -341,13 +369,9 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                 base,
                 budget,
             };
-            let slow = fast_path::run_fast(thread, program, &mut regs);
+            let exit = fast_path::run_fast(thread, program, &mut regs);
             (ip, sp, base, budget) = (regs.ip, regs.sp, regs.base, regs.budget);
-            slow
-        };
-        let Some(insn) = slow else {
-            sync_out!();
-            return RunExit::BudgetSpent;
+            exit
         };
 
         // ---- the general path: every instruction, in full ----
@@ -359,6 +383,53 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     break 'dispatch $pending
                 };
             }
+            // Completes a `callnative` (`ip` past it, its `arity` arguments
+            // still on the stack) whose native returned `result`.
+            macro_rules! native_done {
+                ($native:expr, $result:expr) => {{
+                    let native: ResolvedNative = $native;
+                    let arity = (native.sig.arity as usize).min(MAX_NATIVE_ARITY);
+                    let result: NativeResult = $result;
+                    if let NativeResult::Block { wait, retry } = result {
+                        if retry {
+                            // Run this `callnative` again when woken; its
+                            // arguments are still on the stack.
+                            ip = unsafe { ip.sub(1) };
+                        } else {
+                            sp = unsafe { sp.sub(arity) };
+                            if native.sig.returns_value {
+                                push!(Value::Null);
+                            }
+                        }
+                        sync_out!();
+                        return RunExit::Blocked(wait);
+                    }
+                    sp = unsafe { sp.sub(arity) };
+                    match result {
+                        NativeResult::Return(v) if native.sig.returns_value => push!(v),
+                        NativeResult::Void if native.sig.returns_value => push!(Value::Null),
+                        NativeResult::Return(_) | NativeResult::Void => {}
+                        NativeResult::Throw(p) => throw!(p),
+                        NativeResult::Block { .. } => {}
+                    }
+                }};
+            }
+            let insn = match exit {
+                FastExit::Slow(insn) => insn,
+                FastExit::BudgetSpent => {
+                    sync_out!();
+                    return RunExit::BudgetSpent;
+                }
+                FastExit::Blocked(ref wait) => {
+                    sync_out!();
+                    return RunExit::Blocked(wait.rebuilt());
+                }
+                FastExit::Native(done) => {
+                    let (native, result) = *done;
+                    native_done!(native, result);
+                    continue 'run;
+                }
+            };
             if TRACE {
                 // SAFETY: `ip` is one past the current instruction.
                 let pc = unsafe { ip.offset_from(thread.cur_code) } as usize - 1;
@@ -537,34 +608,14 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     let arity = (native.sig.arity as usize).min(MAX_NATIVE_ARITY);
                     let mut args = [Value::Null; MAX_NATIVE_ARITY];
                     for (i, a) in args[..arity].iter_mut().enumerate() {
-                        *a = peek!(arity - 1 - i);
+                        // SAFETY: V-stack: `arity` arguments on the stack.
+                        unsafe { copy_value(a, sp.sub(arity - i)) };
                     }
                     // The native may look at the whole (synced) thread.
                     sync_out!();
                     let result = (native.imp)(thread, &args[..arity]);
                     sync_in!();
-                    if let NativeResult::Block { wait, retry } = result {
-                        if retry {
-                            // Run this `callnative` again when woken; its
-                            // arguments are still on the stack.
-                            ip = unsafe { ip.sub(1) };
-                        } else {
-                            sp = unsafe { sp.sub(arity) };
-                            if native.sig.returns_value {
-                                push!(Value::Null);
-                            }
-                        }
-                        sync_out!();
-                        return RunExit::Blocked(wait);
-                    }
-                    sp = unsafe { sp.sub(arity) };
-                    match result {
-                        NativeResult::Return(v) if native.sig.returns_value => push!(v),
-                        NativeResult::Void if native.sig.returns_value => push!(Value::Null),
-                        NativeResult::Return(_) | NativeResult::Void => {}
-                        NativeResult::Throw(p) => throw!(p),
-                        NativeResult::Block { .. } => {}
-                    }
+                    native_done!(native, result);
                 }
                 Instruction::NewThread(f) | Instruction::Spawn(f) => {
                     // SAFETY: V-index: the function exists.

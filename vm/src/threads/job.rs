@@ -5,14 +5,13 @@
 //! scheduling [`Step`]. Everything the thread needs between runs is in its VM
 //! stack, so a blocked VM thread holds no native stack.
 //!
-//! By default every run happens on a corosensei coroutine on a pooled native
-//! stack, so code running for the thread (the interpreter, or a native deep
-//! in a call) could block inside the runtime's `Context` and resume later,
-//! possibly on another worker. greenvm's natives all block by returning
-//! (`NativeResult::Block`), so with `--coroutines off` the job tells the
-//! runtime it never blocks in its context and is called directly on the
-//! worker's own stack: the same program then measures what the coroutine
-//! switch itself costs.
+//! Every run is a plain call by the runtime's worker loop, which runs on a
+//! corosensei carrier coroutine, so code running for the thread (the
+//! interpreter, or a native deep in a call) could block inside the runtime's
+//! `Context` and resume later, possibly on another worker. greenvm's natives
+//! all block by returning (`NativeResult::Block`); with `--coroutines off`
+//! the job also tells the runtime so (`blocks_in_context` is false), and any
+//! blocking call inside the context would end the thread.
 
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ use crate::value::Value;
 /// Runs one VM thread on the scheduler.
 pub struct VmJob {
     thread: Arc<VmThread>,
-    /// Run on a coroutine (`--coroutines on`, the default).
+    /// May block inside its context (`--coroutines on`, the default).
     coroutine: bool,
 }
 
@@ -40,7 +39,10 @@ impl VmJob {
 impl Job for VmJob {
     fn run(&mut self, cx: &mut Context) -> Step {
         let t: &VmThread = &self.thread;
-        t.publish_handle(cx.current());
+        if t.handle().is_none() {
+            // Only a first run can find it unpublished (see `publish_handle`).
+            t.publish_handle(cx.current());
+        }
         // SAFETY: the runtime runs this job on one worker at a time, so we
         // hold the thread's run token for the whole call.
         let Some(stack) = (unsafe { t.stack_mut() }).as_deref_mut() else {
@@ -54,12 +56,18 @@ impl Job for VmJob {
         // is untouched; it is cleared before `cx` is used again. Nothing of
         // it outlives this call (no thread-local, nothing across a
         // suspension: this job never suspends inside its context).
-        stack.sched.me = t;
-        stack.sched.cx = cx as *mut Context;
         if matches!(stack.sched.blocker, Blocker::Park) {
-            // Back from `LockSupport.park`: the permit that woke it is used.
+            // Back from `LockSupport.park`: the permit that woke it is used,
+            // and so is the runtime's permit if the same unpark came while
+            // this thread was still runnable (else the next park would
+            // return at once and requeue it: in ping-pong, every other
+            // switch). The runtime's first, then ours: an unpark that sets
+            // ours after we look leaves it for the next park.
+            cx.clear_permit();
             t.take_permit();
         }
+        stack.sched.me = t;
+        stack.sched.cx = cx as *mut Context;
         stack.sched.blocker = Blocker::None;
         let quantum = stack.program.threads.options.quantum;
         let exit = interp::run(stack, quantum);
@@ -78,9 +86,9 @@ impl Job for VmJob {
         }
     }
 
-    /// Whether this thread runs on a coroutine: natives block by returning
-    /// `NativeResult::Block` (see `threads`), so without one (`--coroutines
-    /// off`) the runtime may call the job directly.
+    /// Whether this thread may block inside its context: natives block by
+    /// returning `NativeResult::Block` (see `threads`), so with `--coroutines
+    /// off` it promises not to.
     fn blocks_in_context(&self) -> bool {
         self.coroutine
     }

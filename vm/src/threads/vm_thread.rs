@@ -123,11 +123,8 @@ impl Default for SchedLink {
 /// Who waits for a thread to end, then how it ended. A joiner only needs
 /// the one or the other, so they share the space.
 enum End {
-    /// Still alive: the threads waiting in `join` (usually none or one;
-    /// boxed, so `End` is no bigger than a `Value`).
-    Running {
-        joiners: Option<Box<Vec<ThreadRef>>>,
-    },
+    /// Still alive: the threads waiting in `join` (usually none or one).
+    Running { joiners: Vec<ThreadRef> },
     /// Over: its result (null if it returned nothing or threw).
     Done { result: Value },
 }
@@ -170,7 +167,9 @@ impl VmThread {
             interrupted: AtomicBool::new(false),
             permit: AtomicBool::new(false),
             handle: OnceLock::new(),
-            end: Mutex::new(End::Running { joiners: None }),
+            end: Mutex::new(End::Running {
+                joiners: Vec::new(),
+            }),
             stack: UnsafeCell::new(Some(Box::new(stack))),
         }
     }
@@ -287,7 +286,6 @@ impl VmThread {
         match &mut *lock(&self.end) {
             End::Done { result } => Some(*result),
             End::Running { joiners } => {
-                let joiners = joiners.get_or_insert_with(Default::default);
                 if !joiners.iter().any(|j| j == joiner) {
                     joiners.push(joiner.clone());
                 }
@@ -305,7 +303,7 @@ impl VmThread {
         // thread dead.
         self.set_state(JavaState::Terminated);
         match std::mem::replace(&mut *end, End::Done { result }) {
-            End::Running { joiners } => joiners.map_or_else(Vec::new, |j| *j),
+            End::Running { joiners } => joiners,
             End::Done { .. } => Vec::new(),
         }
     }
