@@ -235,3 +235,30 @@ fn skynet_runs_a_million_threads() {
     outcome.assert_exit(0);
     assert_eq!(outcome.stdout, "499999500000\n", "{}", outcome.describe());
 }
+
+/// A thread object answers for its thread after the thread's record is
+/// freed (name, state, isAlive, join's result; interrupt and unpark do
+/// nothing; start throws).
+#[test]
+fn an_ended_thread_still_answers_under_every_policy() {
+    for policy in POLICIES {
+        for workers in 1..=2 {
+            let outcome = run_fixture(&[
+                "run",
+                "--policy",
+                policy,
+                "--workers",
+                &workers.to_string(),
+                "ended-thread.gasm",
+            ]);
+            outcome.assert_exit(0);
+            assert_eq!(
+                outcome.stdout,
+                "42\nworker\nThread-1\nTERMINATED\n0\n42\n\
+                 start after the end: IllegalThreadStateException\n",
+                "{}",
+                outcome.describe()
+            );
+        }
+    }
+}
