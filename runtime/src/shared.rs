@@ -16,6 +16,7 @@ use std::sync::atomic::{
 use std::sync::{Arc, Mutex};
 
 use crossbeam_deque::{Injector, Stealer};
+use crossbeam_utils::CachePadded;
 use crossbeam_utils::sync::Unparker;
 
 use crate::config::{Config, Victim, MIN_STACK_SIZE};
@@ -50,8 +51,8 @@ pub(crate) struct Shared {
     /// `Runtime::run` once every worker has stopped.
     graveyard: Mutex<Vec<Continuation>>,
     events: Option<Arc<dyn EventSink>>,
-    next_id: AtomicU64,
-    live_non_daemon: AtomicUsize,
+    next_id: CachePadded<AtomicU64>,
+    live_non_daemon: CachePadded<AtomicUsize>,
     outcome: AtomicU8,
 }
 
@@ -76,8 +77,8 @@ impl Shared {
             announcements: Announcements::new(workers),
             graveyard: Mutex::new(Vec::new()),
             events: config.events.clone(),
-            next_id: AtomicU64::new(1),
-            live_non_daemon: AtomicUsize::new(0),
+            next_id: CachePadded::new(AtomicU64::new(1)),
+            live_non_daemon: CachePadded::new(AtomicUsize::new(0)),
             outcome: AtomicU8::new(RUNNING),
         }
     }

@@ -2,6 +2,7 @@
 //! `.gbc` module format, the verifier, the interpreter, the heap and the
 //! natives. The green-thread scheduler lives in the `runtime` crate.
 
+pub mod allocator;
 pub mod asm;
 pub mod builtin;
 pub mod cli;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// mimalloc instead of glibc malloc: a million threads allocate and free
-/// millions of small records; see the commit that added it for the numbers.
+/// millions of small records (see `vm::allocator`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: vm::allocator::Allocator = vm::allocator::Allocator;
 
 fn main() -> ExitCode {
     // Usage errors make clap print its message and exit with status 2.
