@@ -24,7 +24,8 @@ pub trait Job: Send + 'static {
     fn run(&mut self, cx: &mut Context) -> Step;
 
     /// Whether `run` may block *inside* its [`Context`] (`yield_now`, `park`, `park_until`,
-    /// `sleep`), asked before each run. A job answering `false` gets a context without a
+    /// `sleep`), asked once, at spawn (the answer holds for the thread's whole life). A job
+    /// answering `false` gets a context without a
     /// yielder: it must block only by returning a [`Step`], and calling a blocking
     /// `Context` method panics, which ends the thread like any panic in a job. Either way
     /// the run is a plain call on the worker's carrier.

@@ -47,6 +47,8 @@ pub(crate) enum Continuation {
 pub(crate) struct ThreadCell {
     id: u64,
     daemon: bool,
+    /// The job's `blocks_in_context`, asked once at spawn.
+    pub(crate) blocks_in_context: bool,
     pub(crate) state: StateCell,
     /// Boxed twice so that a nameless thread (the vm's) spends one word on it.
     name: Option<Box<Box<str>>>,
@@ -73,6 +75,7 @@ impl ThreadRef {
         ThreadRef(Arc::new(ThreadCell {
             id,
             daemon: options.daemon,
+            blocks_in_context: job.blocks_in_context(),
             state: StateCell::new_runnable(),
             name: options.name.map(|n| Box::new(n.into_boxed_str())),
             shared,

@@ -482,8 +482,8 @@ impl Worker {
             let slot: *mut Option<ThreadRef> = &mut slot;
             // SAFETY: the slot was just filled, and is not touched while `cx` lives except
             // through `slot` by `run_carriers` while this carrier is suspended.
-            let thread: *const ThreadRef = unsafe { (*slot).as_ref() }.unwrap();
-            let mut cx = if job.blocks_in_context() {
+            let thread: &ThreadRef = unsafe { (*slot).as_ref() }.unwrap();
+            let mut cx = if thread.0.blocks_in_context {
                 Context::on_carrier(worker, thread, slot, yielder)
             } else {
                 Context::direct(worker, thread)
@@ -562,7 +562,7 @@ impl Worker {
         let Some((thread, job)) = self.begin_run(thread) else {
             return;
         };
-        if job.blocks_in_context() {
+        if thread.0.blocks_in_context {
             return self.retry_without_stack(thread, job);
         }
         let mut cx = Context::direct(self, &thread);

@@ -253,11 +253,17 @@ macro_rules! instructions {
     ($(
         $(#[doc = $doc:literal])*
         $opcode:literal $name:ident $mnemonic:literal $(($operand:ty))? [$($effect:tt)*];
+    )*
+    internal:
+    $(
+        $(#[doc = $idoc:literal])*
+        $iname:ident ($ioperand:ty);
     )*) => {
         /// One decoded instruction. See docs/isa.md for the full reference.
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub enum Instruction {
             $( $(#[doc = $doc])* $name $(($operand))?, )*
+            $( $(#[doc = $idoc])* $iname($ioperand), )*
         }
 
         /// Every opcode, in opcode order.
@@ -271,14 +277,27 @@ macro_rules! instructions {
         ];
 
         impl Instruction {
-            /// This instruction's opcode byte.
+            /// This instruction's opcode byte (an internal instruction's is
+            /// that of the instruction it stands in for, see [`Instruction::unfused`]).
             pub fn opcode(&self) -> u8 {
-                match self { $( instructions!(@pat $name $($operand)?) => $opcode, )* }
+                match self {
+                    $( instructions!(@pat $name $($operand)?) => $opcode, )*
+                    $( Instruction::$iname(_) => self.unfused().opcode(), )*
+                }
             }
 
-            /// This instruction's operand, detached.
+            /// This instruction's operand, detached (an internal instruction's
+            /// is that of the instruction it stands in for).
             pub fn operand(&self) -> Operand {
-                match *self { $( instructions!(@bind $name x $($operand)?) => instructions!(@into x $($operand)?), )* }
+                match *self {
+                    $( instructions!(@bind $name x $($operand)?) => instructions!(@into x $($operand)?), )*
+                    $( Instruction::$iname(_) => self.unfused().operand(), )*
+                }
+            }
+
+            /// Whether this is an internal instruction (never in a module).
+            pub fn is_internal(&self) -> bool {
+                matches!(self, $( Instruction::$iname(_) )|*)
             }
 
             /// Builds an instruction from its opcode and operand; `None` if the
@@ -512,9 +531,71 @@ instructions! {
     /// RUNNABLE at once. Stack: …, a1..an → …, thread
     /// Throws OutOfMemoryError.
     0xC1 Spawn "spawn" (FuncIdx) [dynamic];
+
+    internal:
+    // ---- internal: link-time fusions (see `crate::interp::fuse`) ----------
+    /// Stands for `load a; load b; if_icmp<cond> t` (this one, then the next
+    /// two instructions, left in place): branch on comparing locals a and b.
+    LoadLoadBranch(CmpOperand);
+    /// Stands for `load a; iconst k; if_icmp<cond> t` (k and t read from the
+    /// next two instructions): branch on comparing local a with k.
+    LoadConstBranch(CmpOperand);
+    /// Stands for `getstatic s; if<cond> t` (t read from the next
+    /// instruction): branch on comparing an int static with 0.
+    GetStaticBranch(StaticCmpOperand);
+    /// Stands for `iinc l d; goto t` (t read from the next instruction).
+    IIncGoto(IncOperand);
+}
+
+/// Which outcomes of a three-way comparison take a fused branch: bit 0 for
+/// less, bit 1 for equal, bit 2 for greater (so `lt` is 0b001, `ge` 0b110).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CmpMask(pub u8);
+
+impl CmpMask {
+    /// Whether comparing `a` with `b` takes the branch.
+    #[inline(always)]
+    pub fn holds(self, a: i64, b: i64) -> bool {
+        // Less, equal, greater -> bit 0, 1, 2.
+        let bit = (a >= b) as u8 + (a > b) as u8;
+        (self.0 >> bit) & 1 != 0
+    }
+}
+
+/// The operand of the internal `LoadLoadBranch` / `LoadConstBranch`: the
+/// first local, the second local (`LoadLoadBranch` only) and the condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CmpOperand {
+    pub a: Local,
+    pub b: Local,
+    pub mask: CmpMask,
+}
+
+/// The operand of the internal `GetStaticBranch`: the static (fused only
+/// when its index fits 16 bits) and the condition on comparing it with 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StaticCmpOperand {
+    pub index: u16,
+    pub mask: CmpMask,
 }
 
 impl Instruction {
+    /// The instruction an internal one stands in for (the first of the
+    /// sequence it fuses, which is still followed by the rest); any other
+    /// instruction itself. Everything but the interpreter's fast path runs,
+    /// shows and encodes an internal instruction as this one.
+    #[inline]
+    pub fn unfused(self) -> Instruction {
+        match self {
+            Instruction::LoadLoadBranch(op) | Instruction::LoadConstBranch(op) => {
+                Instruction::Load(op.a)
+            }
+            Instruction::GetStaticBranch(op) => Instruction::GetStatic(StaticIdx(op.index as u32)),
+            Instruction::IIncGoto(op) => Instruction::IInc(op),
+            other => other,
+        }
+    }
+
     /// Static facts about this instruction's opcode.
     pub fn info(&self) -> &'static OpInfo {
         op_info(self.opcode()).expect("every instruction's opcode is in OPCODES")

@@ -130,8 +130,16 @@ pub struct Program {
 
 impl Program {
     /// Links a verified module.
-    pub fn link(module: Module, opts: LinkOptions) -> Result<Program, LinkError> {
+    pub fn link(mut module: Module, opts: LinkOptions) -> Result<Program, LinkError> {
         let classes = link_classes(&module)?;
+        // Fuse common sequences for the fast path (code never changes after this).
+        let statics = &module.statics;
+        let int_static = |s: u32| statics.get(s as usize).is_some_and(|d| d.ty == ValueType::Int);
+        let fused: usize = module
+            .functions
+            .iter_mut()
+            .map(|f| crate::interp::fuse::fuse(&mut f.code, int_static))
+            .sum();
         let heap = Heap::new(opts.max_heap);
         let mut interned = AllocList::new();
         let mut constants = Vec::with_capacity(module.constants.len());
@@ -170,14 +178,15 @@ impl Program {
             .collect::<Result<Vec<_>, _>>()?;
         let statics = module.statics.iter().map(|_| AtomicU64::new(0)).collect();
         log::debug!(
-            "linked module {}: {} classes ({} user), {} functions, {} constants, {} statics, {} natives",
+            "linked module {}: {} classes ({} user), {} functions, {} constants, {} statics, {} natives, {} fused sequences",
             module.source_name,
             classes.len(),
             module.classes.len(),
             module.functions.len(),
             constants.len(),
             module.statics.len(),
-            natives.len()
+            natives.len(),
+            fused
         );
         Ok(Program {
             module,
@@ -259,6 +268,16 @@ impl Program {
                 self.module.statics.get_unchecked(idx).ty,
             )
         }
+    }
+
+    /// The raw bits of static `idx`'s slot (an int static's value as `u64`).
+    ///
+    /// # Safety
+    /// As [`Program::load_static_unchecked`].
+    #[inline(always)]
+    pub unsafe fn static_bits_unchecked(&self, idx: usize) -> u64 {
+        // SAFETY: the caller guarantees `idx` is in bounds.
+        unsafe { self.statics.get_unchecked(idx) }.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// [`Program::store_static`] without bounds checks.

@@ -24,29 +24,28 @@
 //! (`LockSupport.unpark` then `park`) from leaving the fast path for each
 //! native (measured: ~110 -> ~95 ns per ping-pong switch).
 
+use std::mem::MaybeUninit;
+
 use crate::heap::slot;
 use crate::isa::{ClassIdx, Instruction};
 use crate::natives::{NativeResult, ResolvedNative, MAX_NATIVE_ARITY};
 use crate::program::Program;
 use crate::thread_state::{Frame, ThreadState};
-use crate::threads::Wait;
 use crate::value::Value;
 
 use super::operations::fcmp;
-use super::{copy_value, Registers};
+use super::{copy_value, fuse, Registers, RunExit};
 
 /// Why [`run_fast`] returned.
 pub(super) enum FastExit {
-    /// The budget is spent (right after the call or taken branch that spent
-    /// it).
-    BudgetSpent,
+    /// The slice is over, and the running frame is back in the thread (see
+    /// `super::leave`): the budget is spent (right after the call or taken
+    /// branch that spent it), or a leaf native blocked the thread (without
+    /// retry; the `callnative` is complete and `ip` is past it).
+    Left(RunExit),
     /// This instruction needs the general path: `ip` is past it and nothing
     /// of it is done.
     Slow(Instruction),
-    /// A leaf native blocked the thread (without retry); the `callnative` is
-    /// complete and `ip` is past it. The general path syncs the frame and
-    /// returns.
-    Blocked(Wait),
     /// The leaf native of the `callnative` just before `ip` ran and returned
     /// this, which the general path completes (a retried block or a throw);
     /// its arguments are still on the operand stack. Boxed: it is rare, and
@@ -91,7 +90,7 @@ pub(super) fn run_fast(
             () => {{
                 budget -= 1;
                 if budget == 0 {
-                    break 'fast FastExit::BudgetSpent;
+                    break 'fast FastExit::Left(RunExit::BudgetSpent);
                 }
             }};
         }
@@ -260,6 +259,53 @@ pub(super) fn run_fast(
                 }
             }
             Instruction::Goto(t) => taken!(t),
+            // ---- internal (fused) instructions: see `super::fuse` ----
+            // `ip` is past the fused instruction, at the rest of its sequence.
+            Instruction::LoadLoadBranch(op) => match (local!(op.a.0), local!(op.b.0)) {
+                (&mut Value::Int(a), &mut Value::Int(b)) => {
+                    if op.mask.holds(a, b) {
+                        // SAFETY: fuse: `load b; if_icmp<c> t` follow.
+                        let t = unsafe { fuse::target_at(ip.add(1)) };
+                        taken!(t);
+                    } else {
+                        ip = unsafe { ip.add(2) };
+                    }
+                }
+                _ => bail!(),
+            },
+            Instruction::LoadConstBranch(op) => match local!(op.a.0) {
+                &mut Value::Int(a) => {
+                    // SAFETY: fuse: `iconst k; if_icmp<c> t` follow.
+                    if op.mask.holds(a, unsafe { fuse::iconst_at(ip) }) {
+                        let t = unsafe { fuse::target_at(ip.add(1)) };
+                        taken!(t);
+                    } else {
+                        ip = unsafe { ip.add(2) };
+                    }
+                }
+                _ => bail!(),
+            },
+            Instruction::GetStaticBranch(op) => {
+                // SAFETY: V-index: the static exists; fuse: it is an int
+                // static (whose slot holds the int's bits), and `if<c> t`
+                // follows.
+                let v = unsafe { program.static_bits_unchecked(op.index as usize) } as i64;
+                if op.mask.holds(v, 0) {
+                    let t = unsafe { fuse::target_at(ip) };
+                    taken!(t);
+                } else {
+                    ip = unsafe { ip.add(1) };
+                }
+            }
+            Instruction::IIncGoto(op) => match local!(op.local.0) {
+                Value::Int(i) => {
+                    *i = i.wrapping_add(op.delta as i64);
+                    // SAFETY: fuse: `goto t` follows.
+                    let t = unsafe { fuse::target_at(ip) };
+                    taken!(t);
+                }
+                _ => bail!(),
+            },
             Instruction::IfEq(t) => fast_if_int!(t, |a| a == 0),
             Instruction::IfNe(t) => fast_if_int!(t, |a| a != 0),
             Instruction::IfLt(t) => fast_if_int!(t, |a| a < 0),
@@ -423,14 +469,17 @@ pub(super) fn run_fast(
                     bail!();
                 }
                 let arity = (native.sig.arity as usize).min(MAX_NATIVE_ARITY);
-                let mut args = [Value::Null; MAX_NATIVE_ARITY];
+                // Only the `arity` arguments are written (no zeroing).
+                let mut args = [MaybeUninit::<Value>::uninit(); MAX_NATIVE_ARITY];
                 for (i, a) in args[..arity].iter_mut().enumerate() {
                     // SAFETY: V-stack: `arity` arguments on the stack.
-                    unsafe { copy_value(a, sp.sub(arity - i)) };
+                    unsafe { copy_value(a.as_mut_ptr(), sp.sub(arity - i)) };
                 }
+                // SAFETY: the first `arity` elements were written just above.
+                let args = unsafe { std::slice::from_raw_parts(args.as_ptr().cast::<Value>(), arity) };
                 // A leaf looks at neither the frames nor the operand stack,
                 // so the registers need not be synced around it.
-                match (native.imp)(thread, &args[..arity]) {
+                match (native.imp)(thread, args) {
                     NativeResult::Return(v) => {
                         sp = unsafe { sp.sub(arity) };
                         if native.sig.returns_value {
@@ -451,7 +500,7 @@ pub(super) fn run_fast(
                         if native.sig.returns_value {
                             push!(Value::Null);
                         }
-                        break 'fast FastExit::Blocked(wait.rebuilt());
+                        break 'fast FastExit::Left(RunExit::Blocked(wait.rebuilt()));
                     }
                     other => break 'fast FastExit::Native(Box::new((native, other))),
                 }
@@ -465,6 +514,9 @@ pub(super) fn run_fast(
         base,
         budget,
     };
+    if let FastExit::Left(_) = exit {
+        super::leave(thread, regs);
+    }
     exit
 }
 

@@ -146,6 +146,7 @@ macro_rules! frame_access {
 }
 
 mod fast_path;
+pub mod fuse;
 mod operations;
 
 /// Copies a value as two 8-byte halves rather than one 16-byte move. A value
@@ -194,17 +195,82 @@ pub enum RunExit {
 /// `BudgetSpent` at once; calling it on a finished thread returns
 /// `Finished(None)`.
 pub fn run(thread: &mut ThreadState, budget: u32) -> RunExit {
-    if thread.frames.is_empty() {
+    if budget == 0 {
+        return if thread.frames.is_empty() {
+            RunExit::Finished(None)
+        } else {
+            RunExit::BudgetSpent
+        };
+    }
+    // SAFETY: as in `run_slice`: the `Arc` in `thread.program` outlives this
+    // call and is never reassigned.
+    let program: &Program = unsafe { &*std::sync::Arc::as_ptr(&thread.program) };
+    let mut regs = Registers {
+        ip: std::ptr::null(),
+        sp: std::ptr::null_mut(),
+        base: std::ptr::null_mut(),
+        budget,
+    };
+    if !enter(thread, program, &mut regs) {
         return RunExit::Finished(None);
     }
-    if budget == 0 {
-        return RunExit::BudgetSpent;
-    }
     if (thread.trace && log::log_enabled!(log::Level::Trace)) || thread.general_path_only {
-        run_slice::<true>(thread, budget)
-    } else {
-        run_slice::<false>(thread, budget)
+        return run_slice::<true>(thread, regs, None);
     }
+    // The common case takes the fast path first and needs the general path
+    // only for what the fast path hands it: a slice that only runs common
+    // instructions and blocks in a leaf native (a thread switch) never
+    // enters `run_slice`.
+    match fast_path::run_fast(thread, program, &mut regs) {
+        // Rebuilt rather than moved: see `Wait::rebuilt` (moving it whole
+        // costs a store-forwarding stall per switch).
+        FastExit::Left(RunExit::Blocked(ref wait)) => RunExit::Blocked(wait.rebuilt()),
+        FastExit::Left(exit) => exit,
+        exit => run_slice::<false>(thread, regs, Some(exit)),
+    }
+}
+
+/// Starts a slice: pops the top frame into `regs` (while running,
+/// `thread.frames` holds only the callers) and sets `cur_func`/`cur_code`.
+/// False if the thread has no frame left. (Written field by field into the
+/// caller's registers: building a `Registers` here and moving it costs a
+/// store-forwarding stall, as in `copy_value`.)
+#[inline(always)]
+fn enter(thread: &mut ThreadState, program: &Program, regs: &mut Registers) -> bool {
+    let Some(top) = thread.frames.pop() else {
+        return false;
+    };
+    thread.cur_func = top.func;
+    thread.cur_code = program.module.functions[top.func as usize].code.as_ptr();
+    let stack = thread.values.as_mut_ptr();
+    regs.ip = top.ip;
+    // SAFETY: `top.base` and `thread.sp` index into `values` (thread
+    // invariants between slices).
+    unsafe {
+        regs.sp = stack.add(thread.sp);
+        regs.base = stack.add(top.base as usize);
+    }
+    true
+}
+
+/// Ends a slice at an instruction boundary: pushes the registers back into
+/// the thread as its top frame.
+#[inline(always)]
+fn leave(thread: &mut ThreadState, regs: &Registers) {
+    let stack = thread.values.as_mut_ptr();
+    // SAFETY: both pointers point into `values`.
+    let (base, sp) = unsafe {
+        (
+            regs.base.offset_from(stack) as usize,
+            regs.sp.offset_from(stack) as usize,
+        )
+    };
+    thread.sp = sp;
+    thread.frames.push(Frame {
+        func: thread.cur_func,
+        base: base as u32,
+        ip: regs.ip,
+    });
 }
 
 /// The running frame's registers, handed to and from the fast path.
@@ -216,10 +282,16 @@ pub(crate) struct Registers {
     pub budget: u32,
 }
 
-/// The driver and general path; `TRACE` logs every instruction (a separate
-/// copy of the loop, so tracing costs nothing when off).
+/// The general path, and the driver while it is needed; `TRACE` logs every
+/// instruction (a separate copy of the loop, so tracing costs nothing when
+/// off). Entered by [`run`] with the registers of the running frame, and
+/// with `first`, the fast path's exit that needs it (`None` when tracing).
 #[allow(unused_unsafe)]
-fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> RunExit {
+fn run_slice<const TRACE: bool>(
+    thread: &mut ThreadState,
+    regs: Registers,
+    mut first: Option<FastExit>,
+) -> RunExit {
     // SAFETY: `thread.program` is set when the thread is created and never
     // reassigned (see `ThreadState::program`), and its `Arc` keeps the
     // program alive while the thread lives, which outlasts this call (we
@@ -229,19 +301,13 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
     let program: &Program = unsafe { &*std::sync::Arc::as_ptr(&thread.program) };
     let functions = &program.module.functions[..];
 
-    let Some(top) = thread.frames.pop() else {
-        return RunExit::Finished(None);
-    };
-    thread.cur_func = top.func;
-    thread.cur_code = functions[top.func as usize].code.as_ptr();
-    let mut ip: *const Instruction = top.ip;
-    let mut base: *mut Value;
-    let mut sp: *mut Value;
+    let Registers {
+        mut ip,
+        mut sp,
+        mut base,
+        mut budget,
+    } = regs;
     frame_access!($ thread, ip, sp, base);
-    // SAFETY: `top.base` and `thread.sp` index into `values` (thread
-    // invariants between slices).
-    base = unsafe { stack!().add(top.base as usize) };
-    sp = unsafe { stack!().add(thread.sp) };
 
     // Puts the registers back into the thread (current frame last).
     macro_rules! sync_out {
@@ -362,6 +428,8 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
             let insn = unsafe { *ip };
             ip = unsafe { ip.add(1) };
             FastExit::Slow(insn)
+        } else if let Some(exit) = first.take() {
+            exit
         } else {
             let mut regs = Registers {
                 ip,
@@ -415,15 +483,10 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                 }};
             }
             let insn = match exit {
-                FastExit::Slow(insn) => insn,
-                FastExit::BudgetSpent => {
-                    sync_out!();
-                    return RunExit::BudgetSpent;
-                }
-                FastExit::Blocked(ref wait) => {
-                    sync_out!();
-                    return RunExit::Blocked(wait.rebuilt());
-                }
+                // An internal (fused) instruction runs here as the one it
+                // stands in for; the rest of its sequence follows it.
+                FastExit::Slow(insn) => insn.unfused(),
+                FastExit::Left(exit) => return exit,
                 FastExit::Native(done) => {
                     let (native, result) = *done;
                     native_done!(native, result);
@@ -770,6 +833,12 @@ fn run_slice<const TRACE: bool>(thread: &mut ThreadState, mut budget: u32) -> Ru
                     let exc = pop!();
                     throw!(throwable_operand(program, exc));
                 }
+
+                // ---- internal: unfused above ----
+                Instruction::LoadLoadBranch(_)
+                | Instruction::LoadConstBranch(_)
+                | Instruction::GetStaticBranch(_)
+                | Instruction::IIncGoto(_) => unreachable!("internal instructions are unfused"),
             }
             if budget == 0 {
                 sync_out!();

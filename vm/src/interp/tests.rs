@@ -323,6 +323,89 @@ done:
     assert!(eval(src).same_as(Value::Int(4950)));
 }
 
+/// The sequences `fuse` rewrites, under every condition, on both paths:
+/// locals against locals and constants, an int static against 0, and
+/// `iinc; goto`, including a jump into the middle of a fused sequence.
+#[test]
+fn fused_sequences_branch_like_the_originals() {
+    let conds = ["eq", "ne", "lt", "ge", "gt", "le"];
+    for cond in conds {
+        for (a, b) in [(1, 2), (2, 2), (3, 2), (i32::MIN, 0)] {
+            let expected = match cond {
+                "eq" => a == b,
+                "ne" => a != b,
+                "lt" => a < b,
+                "ge" => a >= b,
+                "gt" => a > b,
+                _ => a <= b,
+            } as i64;
+            let locals = format!(
+                ".func main() -> value\n    .locals x, y\n    iconst {a}\n    store x\n    iconst {b}\n    store y\n    load x\n    load y\n    if_icmp{cond} yes\n    iconst 0\n    vreturn\nyes:\n    iconst 1\n    vreturn\n.end\n"
+            );
+            assert!(eval(&locals).same_as(Value::Int(expected)), "load/load {a} {cond} {b}");
+            let constant = format!(
+                ".func main() -> value\n    .locals x\n    iconst {a}\n    store x\n    load x\n    iconst {b}\n    if_icmp{cond} yes\n    iconst 0\n    vreturn\nyes:\n    iconst 1\n    vreturn\n.end\n"
+            );
+            assert!(eval(&constant).same_as(Value::Int(expected)), "load/iconst {a} {cond} {b}");
+        }
+        for v in [-1, 0, 1] {
+            let expected = match cond {
+                "eq" => v == 0,
+                "ne" => v != 0,
+                "lt" => v < 0,
+                "ge" => v >= 0,
+                "gt" => v > 0,
+                _ => v <= 0,
+            } as i64;
+            let src = format!(
+                ".static s int\n.func main() -> value\n    iconst {v}\n    putstatic s\n    getstatic s\n    if{cond} yes\n    iconst 0\n    vreturn\nyes:\n    iconst 1\n    vreturn\n.end\n"
+            );
+            assert!(eval(&src).same_as(Value::Int(expected)), "getstatic {v} if{cond}");
+        }
+    }
+    // A jump to the second instruction of a fused `load; load; if_icmpge`
+    // runs the originals from there: here it compares 5 (pushed before the
+    // jump) with n, counting n down from 10 to 5.
+    let middle = ".func main() -> value
+    .locals i, n
+    iconst 10
+    store n
+    iconst 0
+    store i
+    iconst 5
+    goto second
+top:
+    load i
+second:
+    load n
+    if_icmpge done
+    iinc n -1
+    iinc i 1
+    goto again
+again:
+    iconst 5
+    goto second
+done:
+    load n
+    vreturn
+.end
+";
+    assert!(eval(middle).same_as(Value::Int(5)));
+}
+
+/// A fused sequence whose operands have the wrong type throws from the
+/// instruction that checks them, as unfused.
+#[test]
+fn fused_sequences_throw_where_the_originals_do() {
+    let (class, msg) = uncaught_body(
+        "    .locals x, y\n    ldc 1.5\n    store x\n    iconst 1\n    store y\n    load x\n    load y\n    if_icmplt out\nout:",
+    );
+    assert_eq!(class, "ClassCastException");
+    assert!(msg.unwrap().contains("if_icmplt"));
+    let (class, _) = uncaught_body("    .locals x\n    aconst_null\n    store x\n    iinc x 1\n    goto out\nout:");
+    assert_eq!(class, "ClassCastException");
+}
+
 // ---- calls -------------------------------------------------------------
 
 const FIB: &str = ".func fib(n) -> value
