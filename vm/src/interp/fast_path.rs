@@ -505,7 +505,21 @@ pub(super) fn run_fast(
                     other => break 'fast FastExit::Native(Box::new((native, other))),
                 }
             }
-            _ => bail!(),
+            // Listed rather than `_`, so the dispatch table covers every
+            // instruction and needs no range check.
+            Instruction::New(_)
+            | Instruction::CheckCast(_)
+            | Instruction::NewArray(_)
+            | Instruction::SConcat
+            | Instruction::SLen
+            | Instruction::SCharAt
+            | Instruction::SSubstr
+            | Instruction::ToStr
+            | Instruction::Chr
+            | Instruction::SCmp
+            | Instruction::Throw
+            | Instruction::NewThread(_)
+            | Instruction::Spawn(_) => bail!(),
         }
     };
     *regs = Registers {
