@@ -6,12 +6,15 @@
 //! - `stealers`: each is the steal end of one worker's local deque.
 //! - `live_non_daemon`: +1 at spawn of a non-daemon thread, -1 at its exit; the exit that
 //!   reaches 0 finishes the run as `Completed` (Java's exit rule).
+//! - `foreign_wakes`: unparks by OS threads that are not workers, counted while in flight,
+//!   so the deadlock verdict never misses a thread between `Parked` and the injector.
 //! - `outcome`: set once, by that exit or by the worker that finds every worker asleep and
 //!   nothing runnable (`Deadlock`); after that every worker leaves its loop.
 
 use std::ptr;
 use std::sync::atomic::{
     AtomicU64, AtomicU8, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
+    Ordering::SeqCst,
 };
 use std::sync::{Arc, Mutex};
 
@@ -53,6 +56,8 @@ pub(crate) struct Shared {
     events: Option<Arc<dyn EventSink>>,
     next_id: CachePadded<AtomicU64>,
     live_non_daemon: CachePadded<AtomicUsize>,
+    /// Unparks from foreign OS threads in flight (see `unpark_foreign`).
+    foreign_wakes: AtomicUsize,
     outcome: AtomicU8,
 }
 
@@ -79,6 +84,7 @@ impl Shared {
             events: config.events.clone(),
             next_id: CachePadded::new(AtomicU64::new(1)),
             live_non_daemon: CachePadded::new(AtomicUsize::new(0)),
+            foreign_wakes: AtomicUsize::new(0),
             outcome: AtomicU8::new(RUNNING),
         }
     }
@@ -109,21 +115,44 @@ impl Shared {
         self.next_id.load(Relaxed) - 1
     }
 
-    /// `thread` was just unparked by whoever runs on this OS thread: onto the current
-    /// worker's queue if this OS thread is one of our workers, else onto the injector.
-    pub(crate) fn schedule_woken(&self, thread: ThreadRef) {
+    /// `ThreadRef::unpark`: onto the current worker's queue if this OS thread is one of our
+    /// workers, else (a *foreign* unpark) onto the injector.
+    pub(crate) fn unpark(&self, thread: &ThreadRef) {
         // SAFETY: a non-null pointer means this OS thread is inside `Worker::run` of that
         // worker (it clears the pointer before returning), so the worker is alive.
         match unsafe { worker::current().as_ref() } {
-            Some(worker) if ptr::eq(worker.shared(), self) => worker.schedule_woken(thread),
-            _ => {
-                self.emit(NO_WORKER, || Event::Wake {
-                    thread: thread.id(),
-                    worker: NO_WORKER,
-                    source: WakeSource::Unpark,
-                });
-                self.push_global(thread);
+            Some(worker) if ptr::eq(worker.shared(), self) => {
+                if thread.0.state.unpark() {
+                    // SAFETY: `unpark` returned true: this call won the wake-up transition.
+                    worker.schedule_woken(unsafe { thread.take_parked_ref() });
+                }
             }
+            _ => self.unpark_foreign(thread),
+        }
+    }
+
+    /// An unpark from an OS thread that is not one of our workers. Between winning the
+    /// wake-up transition and pushing the thread on the injector, the thread is runnable
+    /// but in no queue; the wake-up is counted in `foreign_wakes` for that long, so the
+    /// deadlock verdict (`nothing_can_run`) never runs in that window.
+    fn unpark_foreign(&self, thread: &ThreadRef) {
+        self.foreign_wakes.fetch_add(1, SeqCst);
+        let won = thread.0.state.unpark();
+        if won {
+            // SAFETY: `unpark` returned true: this call won the wake-up transition.
+            let woken = unsafe { thread.take_parked_ref() };
+            self.emit(NO_WORKER, || Event::Wake {
+                thread: woken.id(),
+                worker: NO_WORKER,
+                source: WakeSource::Unpark,
+            });
+            self.push_global(woken);
+        }
+        self.foreign_wakes.fetch_sub(1, SeqCst);
+        if !won {
+            // A verdict that saw this wake-up in flight let the last worker sleep; have a
+            // worker look again (the push above notified one otherwise).
+            self.idle.notify_one();
         }
     }
 
@@ -165,7 +194,13 @@ impl Shared {
     /// The deadlock verdict, asked when every worker is asleep: nothing queued, no timer
     /// that can still fire, yet live non-daemon threads remain (so they are all parked).
     pub(crate) fn nothing_can_run(&self) -> bool {
-        self.live_non_daemon.load(Acquire) > 0 && !self.any_queued() && !self.timers.any_live()
+        // A foreign wake-up in flight is counted before the thread leaves `Parked` and
+        // uncounted after it is queued, so reading the count first, then the queues, sees
+        // at least one of them (both `SeqCst`).
+        self.live_non_daemon.load(Acquire) > 0
+            && self.foreign_wakes.load(SeqCst) == 0
+            && !self.any_queued()
+            && !self.timers.any_live()
     }
 
     /// End the run (first caller wins) and wake every worker so it leaves its loop.

@@ -107,11 +107,7 @@ impl ThreadRef {
     /// (Java `LockSupport.unpark`). Callable from any worker or OS thread. Inside a job,
     /// `Context::unpark` is the same but skips a thread-local lookup.
     pub fn unpark(&self) {
-        if self.0.state.unpark() {
-            // SAFETY: `unpark` returned true: this call won the wake-up transition.
-            let woken = unsafe { self.take_parked_ref() };
-            self.0.shared.schedule_woken(woken);
-        }
+        self.0.shared.unpark(self);
     }
 
     /// Hand this handle over to the thread's parked state, just after parking it.
