@@ -545,6 +545,11 @@ instructions! {
     GetStaticBranch(StaticCmpOperand);
     /// Stands for `iinc l d; goto t` (t read from the next instruction).
     IIncGoto(IncOperand);
+    /// Stands for `callnative n` where `n` is `LockSupport.park`: the fast
+    /// path calls it directly (an intrinsic).
+    ParkIntrinsic(NativeIdx);
+    /// Stands for `callnative n` where `n` is `LockSupport.unpark`.
+    UnparkIntrinsic(NativeIdx);
 }
 
 /// Which outcomes of a three-way comparison take a fused branch: bit 0 for
@@ -592,6 +597,9 @@ impl Instruction {
             }
             Instruction::GetStaticBranch(op) => Instruction::GetStatic(StaticIdx(op.index as u32)),
             Instruction::IIncGoto(op) => Instruction::IInc(op),
+            Instruction::ParkIntrinsic(n) | Instruction::UnparkIntrinsic(n) => {
+                Instruction::CallNative(n)
+            }
             other => other,
         }
     }

@@ -133,12 +133,15 @@ impl Program {
     pub fn link(mut module: Module, opts: LinkOptions) -> Result<Program, LinkError> {
         let classes = link_classes(&module)?;
         // Fuse common sequences for the fast path (code never changes after this).
-        let statics = &module.statics;
-        let int_static = |s: u32| statics.get(s as usize).is_some_and(|d| d.ty == ValueType::Int);
+        let (statics, native_names) = (&module.statics, &module.natives);
+        let cx = crate::interp::fuse::FuseContext {
+            int_static: &|s| statics.get(s as usize).is_some_and(|d| d.ty == ValueType::Int),
+            native_name: &|n| native_names.get(n.0 as usize).map(String::as_str),
+        };
         let fused: usize = module
             .functions
             .iter_mut()
-            .map(|f| crate::interp::fuse::fuse(&mut f.code, int_static))
+            .map(|f| crate::interp::fuse::fuse(&mut f.code, &cx))
             .sum();
         let heap = Heap::new(opts.max_heap);
         let mut interned = AllocList::new();

@@ -31,6 +31,7 @@ use crate::isa::{ClassIdx, Instruction};
 use crate::natives::{NativeResult, ResolvedNative, MAX_NATIVE_ARITY};
 use crate::program::Program;
 use crate::thread_state::{Frame, ThreadState};
+use crate::threads::{self, Wait};
 use crate::value::Value;
 
 use super::operations::fcmp;
@@ -297,6 +298,26 @@ pub(super) fn run_fast(
                     ip = unsafe { ip.add(1) };
                 }
             }
+            Instruction::UnparkIntrinsic(_) => {
+                // Anything but a thread object: the native's checks throw.
+                let Value::Ref(r) = peek!(0) else { bail!() };
+                let Some(object) = r.as_thread() else { bail!() };
+                // A leaf, like the native it stands for.
+                threads::natives::unpark_object(thread, object);
+                sp = unsafe { sp.sub(1) };
+            }
+            Instruction::ParkIntrinsic(n) => match threads::natives::park_impl(thread, None) {
+                NativeResult::Void => {}
+                NativeResult::Block {
+                    wait: Wait::Park,
+                    retry: false,
+                } => break 'fast FastExit::Left(RunExit::Blocked(Wait::Park)),
+                other => {
+                    // SAFETY: V-index: the native exists.
+                    let native = unsafe { *program.natives.get_unchecked(n.0 as usize) };
+                    break 'fast FastExit::Native(Box::new((native, other)));
+                }
+            },
             Instruction::IIncGoto(op) => match local!(op.local.0) {
                 Value::Int(i) => {
                     *i = i.wrapping_add(op.delta as i64);

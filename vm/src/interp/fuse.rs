@@ -9,6 +9,12 @@
 //! | `LoadConstBranch` | `load a; iconst k; if_icmp<c> t`        |
 //! | `GetStaticBranch` | `getstatic s; if<c> t` (an int static)  |
 //! | `IIncGoto`        | `iinc l d; goto t`                      |
+//! | `ParkIntrinsic`   | `callnative LockSupport.park`           |
+//! | `UnparkIntrinsic` | `callnative LockSupport.unpark`         |
+//!
+//! The last two are intrinsics rather than fusions: the fast path calls the
+//! native's code directly, without the generic argument copy and result
+//! dispatch of `callnative` (they are half of a thread switch).
 //!
 //! The internal instruction takes the place of the sequence's *first*
 //! instruction and the others stay where they were, so pcs, branch targets,
@@ -27,7 +33,15 @@
 //! takes a fused shortcut only when every type check of the sequence passes,
 //! and otherwise hands the first instruction to the general path as usual.
 
-use crate::isa::{CmpMask, CmpOperand, Instruction, Local, StaticCmpOperand, Target};
+use crate::isa::{CmpMask, CmpOperand, Instruction, Local, NativeIdx, StaticCmpOperand, Target};
+
+/// What `fuse` needs to know about the module being linked.
+pub struct FuseContext<'a> {
+    /// Whether static `s` is declared `int`.
+    pub int_static: &'a dyn Fn(u32) -> bool,
+    /// The name of native `n` (as imported by the module).
+    pub native_name: &'a dyn Fn(NativeIdx) -> Option<&'a str>,
+}
 
 // Which three-way outcomes (bit 0 less, 1 equal, 2 greater) take a branch.
 const LT: CmpMask = CmpMask(0b001);
@@ -64,8 +78,13 @@ fn if_mask(insn: Instruction) -> Option<CmpMask> {
 }
 
 /// The fused form of the sequence starting at `code[0]`, and its length.
-fn fused(code: &[Instruction], int_static: &impl Fn(u32) -> bool) -> Option<(Instruction, usize)> {
+fn fused(code: &[Instruction], cx: &FuseContext) -> Option<(Instruction, usize)> {
     match *code {
+        [Instruction::CallNative(n), ..] => match (cx.native_name)(n)? {
+            "LockSupport.park" => Some((Instruction::ParkIntrinsic(n), 1)),
+            "LockSupport.unpark" => Some((Instruction::UnparkIntrinsic(n), 1)),
+            _ => None,
+        },
         [Instruction::Load(a), Instruction::Load(b), branch, ..] => {
             let mask = icmp_mask(branch)?;
             Some((Instruction::LoadLoadBranch(CmpOperand { a, b, mask }), 3))
@@ -77,7 +96,7 @@ fn fused(code: &[Instruction], int_static: &impl Fn(u32) -> bool) -> Option<(Ins
         }
         [Instruction::GetStatic(s), branch, ..] => {
             let mask = if_mask(branch)?;
-            let index = u16::try_from(s.0).ok().filter(|_| int_static(s.0))?;
+            let index = u16::try_from(s.0).ok().filter(|_| (cx.int_static)(s.0))?;
             Some((Instruction::GetStaticBranch(StaticCmpOperand { index, mask }), 2))
         }
         [Instruction::IInc(op), Instruction::Goto(_), ..] => Some((Instruction::IIncGoto(op), 2)),
@@ -85,13 +104,13 @@ fn fused(code: &[Instruction], int_static: &impl Fn(u32) -> bool) -> Option<(Ins
     }
 }
 
-/// Rewrites one function's verified code in place; `int_static(s)` says
-/// whether static `s` is declared `int`. Returns how many sequences it fused.
-pub fn fuse(code: &mut [Instruction], int_static: impl Fn(u32) -> bool) -> usize {
+/// Rewrites one function's verified code in place. Returns how many
+/// sequences it fused.
+pub fn fuse(code: &mut [Instruction], cx: &FuseContext) -> usize {
     let mut count = 0;
     let mut pc = 0;
     while pc < code.len() {
-        match fused(&code[pc..], &int_static) {
+        match fused(&code[pc..], cx) {
             Some((insn, len)) => {
                 code[pc] = insn;
                 count += 1;
@@ -151,8 +170,13 @@ mod tests {
     use super::*;
     use crate::isa::{IncOperand, StaticIdx};
 
-    fn int_statics(_: u32) -> bool {
-        true
+    fn fuse_all(code: &mut [Instruction], int_static: bool) -> usize {
+        let natives = ["LockSupport.park", "LockSupport.unpark", "println"];
+        let cx = FuseContext {
+            int_static: &|_| int_static,
+            native_name: &|n: NativeIdx| natives.get(n.0 as usize).copied(),
+        };
+        fuse(code, &cx)
     }
 
     #[test]
@@ -182,7 +206,7 @@ mod tests {
             Instruction::Return,
         ];
         let original = code.clone();
-        assert_eq!(fuse(&mut code, int_statics), 4);
+        assert_eq!(fuse_all(&mut code, true), 4);
         assert!(matches!(code[0], Instruction::LoadLoadBranch(op) if op.a == Local(1) && op.b == Local(2) && op.mask == GE));
         assert!(matches!(code[3], Instruction::GetStaticBranch(op) if op.index == 3 && op.mask == EQ));
         assert!(matches!(code[5], Instruction::IIncGoto(_)));
@@ -205,7 +229,7 @@ mod tests {
             Instruction::Load(Local(3)),
             Instruction::IfICmpEq(Target(0)),
         ];
-        assert_eq!(fuse(&mut code, int_statics), 1);
+        assert_eq!(fuse_all(&mut code, true), 1);
         assert_eq!(code[0], Instruction::Load(Local(1)));
         assert!(matches!(code[1], Instruction::LoadLoadBranch(_)));
         assert_eq!(code[2], Instruction::Load(Local(3)));
@@ -215,11 +239,21 @@ mod tests {
     fn only_int_statics_with_small_indices_fuse() {
         let seq = |s| vec![Instruction::GetStatic(StaticIdx(s)), Instruction::IfNe(Target(0))];
         let mut code = seq(1);
-        assert_eq!(fuse(&mut code, |_| false), 0, "a ref static");
+        assert_eq!(fuse_all(&mut code, false), 0, "a ref static");
         let mut code = seq(70_000);
-        assert_eq!(fuse(&mut code, int_statics), 0, "index past 16 bits");
+        assert_eq!(fuse_all(&mut code, true), 0, "index past 16 bits");
         let mut code = seq(1);
-        assert_eq!(fuse(&mut code, int_statics), 1);
+        assert_eq!(fuse_all(&mut code, true), 1);
+    }
+
+    #[test]
+    fn park_and_unpark_natives_become_intrinsics() {
+        let mut code: Vec<_> = (0..3).map(|n| Instruction::CallNative(NativeIdx(n))).collect();
+        assert_eq!(fuse_all(&mut code, true), 2);
+        assert_eq!(code[0], Instruction::ParkIntrinsic(NativeIdx(0)));
+        assert_eq!(code[1], Instruction::UnparkIntrinsic(NativeIdx(1)));
+        assert_eq!(code[2], Instruction::CallNative(NativeIdx(2)), "not an intrinsic");
+        assert_eq!(code[1].unfused(), Instruction::CallNative(NativeIdx(1)));
     }
 
     #[test]
@@ -228,7 +262,7 @@ mod tests {
             Instruction::IInc(IncOperand { local: Local(0), delta: -1 }),
             Instruction::Goto(Target(0)),
         ];
-        fuse(&mut code, int_statics);
+        fuse_all(&mut code, true);
         assert!(code[0].is_internal());
         assert_eq!(code[0].opcode(), original_iinc().opcode());
         assert_eq!(code[0].operand(), original_iinc().operand());

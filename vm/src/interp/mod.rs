@@ -838,7 +838,9 @@ fn run_slice<const TRACE: bool>(
                 Instruction::LoadLoadBranch(_)
                 | Instruction::LoadConstBranch(_)
                 | Instruction::GetStaticBranch(_)
-                | Instruction::IIncGoto(_) => unreachable!("internal instructions are unfused"),
+                | Instruction::IIncGoto(_)
+                | Instruction::ParkIntrinsic(_)
+                | Instruction::UnparkIntrinsic(_) => unreachable!("internal instructions are unfused"),
             }
             if budget == 0 {
                 sync_out!();

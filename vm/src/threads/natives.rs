@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use runtime::{Context, SpawnOptions};
 
 use super::vm_thread::{Blocker, JavaState};
-use super::{VmJob, VmThread, Wait};
+use super::{ThreadObject, VmJob, VmThread, Wait};
 use crate::builtin::{
     ILLEGAL_ARGUMENT_EXCEPTION, ILLEGAL_STATE_EXCEPTION, ILLEGAL_THREAD_STATE_EXCEPTION,
     INTERRUPTED_EXCEPTION,
@@ -380,7 +380,8 @@ pub(crate) fn worker_index(ts: &mut ThreadState, _args: &[Value]) -> NativeResul
 /// unlike the retried waits, returns after the next wake-up of any kind
 /// (Java allows a spurious return). The job consumes the permit that woke it
 /// when the thread resumes (`VmJob::run`), so a switch runs the native once.
-fn park_impl(ts: &mut ThreadState, timeout: Option<Duration>) -> NativeResult {
+#[inline]
+pub(crate) fn park_impl(ts: &mut ThreadState, timeout: Option<Duration>) -> NativeResult {
     let me = current!(ts);
     // As in Java, park returns at once while the interrupt flag is set (and
     // leaves it set).
@@ -418,14 +419,23 @@ pub(crate) fn park_nanos(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
 /// LockSupport.unpark(t)
 pub(crate) fn unpark(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let r = attempt!(thread_arg(args[0]));
+    if let Some(object) = r.as_thread() {
+        unpark_object(ts, object);
+    }
+    NativeResult::Void
+}
+
+/// `LockSupport.unpark` of a thread object, its argument checked: also the
+/// interpreter's fast-path intrinsic (`interp::fuse`).
+#[inline]
+pub(crate) fn unpark_object(ts: &mut ThreadState, object: &ThreadObject) {
     // Unpark before start, or after the end, has no effect, as in Java.
-    if let Some(object) = r.as_thread().filter(|o| o.is_started()) {
+    if object.is_started() {
         if let Some(t) = object.live() {
             t.give_permit();
             wake(ts, t);
         }
     }
-    NativeResult::Void
 }
 
 /// Wakes `t` after its permit or interrupt flag was set. A thread that has
