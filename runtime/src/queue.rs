@@ -27,8 +27,8 @@ const MAX_BATCH: usize = 32;
 /// Where a push put the thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Pushed {
-    /// On this worker; `waiting` threads (deque + LIFO slot) now wait here.
-    Local { waiting: usize },
+    /// On this worker (its LIFO slot or deque).
+    Local,
     /// On the injector (global placement or overflow): other workers may take it.
     Global,
 }
@@ -95,10 +95,7 @@ impl RunQueue {
             return Pushed::Global;
         }
         self.deque.push(thread);
-        // The deque now holds `thread`; count the LIFO slot too.
-        Pushed::Local {
-            waiting: self.waiting(),
-        }
+        Pushed::Local
     }
 
     pub(crate) fn push_next(&self, thread: ThreadRef, injector: &Injector<ThreadRef>) -> Pushed {
@@ -106,15 +103,8 @@ impl RunQueue {
             return self.push_back(thread, injector);
         }
         match self.lifo.replace(Some(thread)) {
-            None => Pushed::Local {
-                waiting: self.deque.len() + 1,
-            },
-            Some(previous) => match self.push_back(previous, injector) {
-                Pushed::Local { waiting } => Pushed::Local {
-                    waiting: waiting + 1,
-                },
-                Pushed::Global => Pushed::Global,
-            },
+            None => Pushed::Local,
+            Some(previous) => self.push_back(previous, injector),
         }
     }
 
@@ -196,10 +186,7 @@ mod tests {
         let queue = RunQueue::new(false, 3, 4, Placement::Local);
         let ts = threads(5);
         for t in &ts[..4] {
-            assert!(matches!(
-                queue.push_back(t.clone(), &injector),
-                Pushed::Local { .. }
-            ));
+            assert_eq!(queue.push_back(t.clone(), &injector), Pushed::Local);
         }
         assert_eq!(queue.push_back(ts[4].clone(), &injector), Pushed::Global);
         assert_eq!(
@@ -235,10 +222,7 @@ mod tests {
         let queue = RunQueue::new(true, 3, 16, Placement::Global);
         let ts = threads(2);
         assert_eq!(queue.push_back(ts[0].clone(), &injector), Pushed::Global);
-        assert_eq!(
-            queue.push_next(ts[1].clone(), &injector),
-            Pushed::Local { waiting: 1 }
-        );
+        assert_eq!(queue.push_next(ts[1].clone(), &injector), Pushed::Local);
         assert_eq!(queue.waiting(), 1);
         assert_eq!(injector.len(), 1);
     }

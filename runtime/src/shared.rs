@@ -19,8 +19,8 @@ use std::sync::atomic::{
 use std::sync::{Arc, Mutex};
 
 use crossbeam_deque::{Injector, Stealer};
-use crossbeam_utils::CachePadded;
 use crossbeam_utils::sync::Unparker;
+use crossbeam_utils::CachePadded;
 
 use crate::config::{Config, Victim, MIN_STACK_SIZE};
 use crate::event::{Event, EventSink, WakeSource, NO_WORKER};

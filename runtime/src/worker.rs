@@ -724,12 +724,15 @@ impl Worker {
     /// Wake a sleeping worker only if the push left more work than this worker is about to
     /// run itself: a single waiting thread (a hand-off) is not worth a 25 µs OS wake.
     fn notify_if_surplus(&self, pushed: Pushed) {
+        if self.shared.workers == 1 {
+            return;
+        }
         let surplus = match pushed {
-            Pushed::Local { waiting } => waiting >= 2,
+            Pushed::Local => self.queue.waiting() >= 2,
             // This worker comes back for a lone thread in the injector itself.
             Pushed::Global => self.shared.injector.len() >= 2,
         };
-        if surplus && self.shared.workers > 1 {
+        if surplus {
             self.shared.idle.notify_one();
         }
     }

@@ -55,7 +55,9 @@ unsafe impl GlobalAlloc for Allocator {
         if layout.align() <= MIN_ALIGN {
             unsafe { mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8 }
         } else {
-            unsafe { mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8 }
+            unsafe {
+                mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8
+            }
         }
     }
 }

@@ -135,7 +135,11 @@ impl Program {
         // Fuse common sequences for the fast path (code never changes after this).
         let (statics, native_names) = (&module.statics, &module.natives);
         let cx = crate::interp::fuse::FuseContext {
-            int_static: &|s| statics.get(s as usize).is_some_and(|d| d.ty == ValueType::Int),
+            int_static: &|s| {
+                statics
+                    .get(s as usize)
+                    .is_some_and(|d| d.ty == ValueType::Int)
+            },
             native_name: &|n| native_names.get(n.0 as usize).map(String::as_str),
         };
         let fused: usize = module

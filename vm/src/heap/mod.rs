@@ -35,6 +35,8 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crossbeam_utils::CachePadded;
+
 use crate::isa::{ClassIdx, ValueType};
 use object::{Header, ObjKind, Ref, HEADER_SIZE, STRING_PREFIX};
 
@@ -122,8 +124,9 @@ impl Default for AllocList {
 /// The heap shared by every thread of one program.
 pub struct Heap {
     /// Bytes allocated so far. Every allocating thread adds (Relaxed
-    /// fetch_add); anyone may read.
-    allocated: AtomicUsize,
+    /// fetch_add); anyone may read. On its own cache line: written by every
+    /// worker, it must not slow down reads of the fields below.
+    allocated: CachePadded<AtomicUsize>,
     /// The limit for non-exempt allocations. Immutable.
     max_heap: usize,
     /// Objects of ended threads and of the program itself (interned
@@ -135,7 +138,7 @@ impl Heap {
     /// An empty heap that refuses allocations past `max_heap` bytes.
     pub fn new(max_heap: usize) -> Heap {
         Heap {
-            allocated: AtomicUsize::new(0),
+            allocated: CachePadded::new(AtomicUsize::new(0)),
             max_heap,
             retired: Mutex::new(AllocList::new()),
         }
@@ -161,6 +164,10 @@ impl Heap {
 
     /// Hands a thread's objects over to the heap (at thread exit).
     pub fn retire(&self, list: AllocList) {
+        // Most threads allocate nothing (skynet's leaves): no lock for them.
+        if list.is_empty() {
+            return;
+        }
         let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
         retired.append(list);
     }

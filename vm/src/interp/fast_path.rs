@@ -497,7 +497,8 @@ pub(super) fn run_fast(
                     unsafe { copy_value(a.as_mut_ptr(), sp.sub(arity - i)) };
                 }
                 // SAFETY: the first `arity` elements were written just above.
-                let args = unsafe { std::slice::from_raw_parts(args.as_ptr().cast::<Value>(), arity) };
+                let args =
+                    unsafe { std::slice::from_raw_parts(args.as_ptr().cast::<Value>(), arity) };
                 // A leaf looks at neither the frames nor the operand stack,
                 // so the registers need not be synced around it.
                 match (native.imp)(thread, args) {

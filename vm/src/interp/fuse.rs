@@ -91,13 +91,20 @@ fn fused(code: &[Instruction], cx: &FuseContext) -> Option<(Instruction, usize)>
         }
         [Instruction::Load(a), Instruction::IConst(_), branch, ..] => {
             let mask = icmp_mask(branch)?;
-            let op = CmpOperand { a, b: Local(0), mask };
+            let op = CmpOperand {
+                a,
+                b: Local(0),
+                mask,
+            };
             Some((Instruction::LoadConstBranch(op), 3))
         }
         [Instruction::GetStatic(s), branch, ..] => {
             let mask = if_mask(branch)?;
             let index = u16::try_from(s.0).ok().filter(|_| (cx.int_static)(s.0))?;
-            Some((Instruction::GetStaticBranch(StaticCmpOperand { index, mask }), 2))
+            Some((
+                Instruction::GetStaticBranch(StaticCmpOperand { index, mask }),
+                2,
+            ))
         }
         [Instruction::IInc(op), Instruction::Goto(_), ..] => Some((Instruction::IIncGoto(op), 2)),
         _ => None,
@@ -181,8 +188,14 @@ mod tests {
 
     #[test]
     fn masks_match_the_branches_they_replace() {
-        let cases = [(LT, [true, false, false]), (EQ, [false, true, false]), (LE, [true, true, false]),
-            (GT, [false, false, true]), (NE, [true, false, true]), (GE, [false, true, true])];
+        let cases = [
+            (LT, [true, false, false]),
+            (EQ, [false, true, false]),
+            (LE, [true, true, false]),
+            (GT, [false, false, true]),
+            (NE, [true, false, true]),
+            (GE, [false, true, true]),
+        ];
         for (mask, expected) in cases {
             let got = [mask.holds(1, 2), mask.holds(2, 2), mask.holds(3, 2)];
             assert_eq!(got, expected, "{mask:?}");
@@ -198,7 +211,10 @@ mod tests {
             Instruction::IfICmpGe(Target(9)),
             Instruction::GetStatic(StaticIdx(3)),
             Instruction::IfEq(Target(0)),
-            Instruction::IInc(IncOperand { local: Local(1), delta: 1 }),
+            Instruction::IInc(IncOperand {
+                local: Local(1),
+                delta: 1,
+            }),
             Instruction::Goto(Target(0)),
             Instruction::Load(Local(1)),
             Instruction::IConst(10),
@@ -207,8 +223,12 @@ mod tests {
         ];
         let original = code.clone();
         assert_eq!(fuse_all(&mut code, true), 4);
-        assert!(matches!(code[0], Instruction::LoadLoadBranch(op) if op.a == Local(1) && op.b == Local(2) && op.mask == GE));
-        assert!(matches!(code[3], Instruction::GetStaticBranch(op) if op.index == 3 && op.mask == EQ));
+        assert!(
+            matches!(code[0], Instruction::LoadLoadBranch(op) if op.a == Local(1) && op.b == Local(2) && op.mask == GE)
+        );
+        assert!(
+            matches!(code[3], Instruction::GetStaticBranch(op) if op.index == 3 && op.mask == EQ)
+        );
         assert!(matches!(code[5], Instruction::IIncGoto(_)));
         assert!(matches!(code[7], Instruction::LoadConstBranch(op) if op.mask == LT));
         // Tails untouched; every instruction unfuses to the original.
@@ -237,7 +257,12 @@ mod tests {
 
     #[test]
     fn only_int_statics_with_small_indices_fuse() {
-        let seq = |s| vec![Instruction::GetStatic(StaticIdx(s)), Instruction::IfNe(Target(0))];
+        let seq = |s| {
+            vec![
+                Instruction::GetStatic(StaticIdx(s)),
+                Instruction::IfNe(Target(0)),
+            ]
+        };
         let mut code = seq(1);
         assert_eq!(fuse_all(&mut code, false), 0, "a ref static");
         let mut code = seq(70_000);
@@ -248,18 +273,27 @@ mod tests {
 
     #[test]
     fn park_and_unpark_natives_become_intrinsics() {
-        let mut code: Vec<_> = (0..3).map(|n| Instruction::CallNative(NativeIdx(n))).collect();
+        let mut code: Vec<_> = (0..3)
+            .map(|n| Instruction::CallNative(NativeIdx(n)))
+            .collect();
         assert_eq!(fuse_all(&mut code, true), 2);
         assert_eq!(code[0], Instruction::ParkIntrinsic(NativeIdx(0)));
         assert_eq!(code[1], Instruction::UnparkIntrinsic(NativeIdx(1)));
-        assert_eq!(code[2], Instruction::CallNative(NativeIdx(2)), "not an intrinsic");
+        assert_eq!(
+            code[2],
+            Instruction::CallNative(NativeIdx(2)),
+            "not an intrinsic"
+        );
         assert_eq!(code[1].unfused(), Instruction::CallNative(NativeIdx(1)));
     }
 
     #[test]
     fn internal_instructions_encode_as_the_one_they_replace() {
         let mut code = vec![
-            Instruction::IInc(IncOperand { local: Local(0), delta: -1 }),
+            Instruction::IInc(IncOperand {
+                local: Local(0),
+                delta: -1,
+            }),
             Instruction::Goto(Target(0)),
         ];
         fuse_all(&mut code, true);
@@ -270,6 +304,9 @@ mod tests {
     }
 
     fn original_iinc() -> Instruction {
-        Instruction::IInc(IncOperand { local: Local(0), delta: -1 })
+        Instruction::IInc(IncOperand {
+            local: Local(0),
+            delta: -1,
+        })
     }
 }

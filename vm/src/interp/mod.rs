@@ -840,7 +840,9 @@ fn run_slice<const TRACE: bool>(
                 | Instruction::GetStaticBranch(_)
                 | Instruction::IIncGoto(_)
                 | Instruction::ParkIntrinsic(_)
-                | Instruction::UnparkIntrinsic(_) => unreachable!("internal instructions are unfused"),
+                | Instruction::UnparkIntrinsic(_) => {
+                    unreachable!("internal instructions are unfused")
+                }
             }
             if budget == 0 {
                 sync_out!();

@@ -342,11 +342,17 @@ fn fused_sequences_branch_like_the_originals() {
             let locals = format!(
                 ".func main() -> value\n    .locals x, y\n    iconst {a}\n    store x\n    iconst {b}\n    store y\n    load x\n    load y\n    if_icmp{cond} yes\n    iconst 0\n    vreturn\nyes:\n    iconst 1\n    vreturn\n.end\n"
             );
-            assert!(eval(&locals).same_as(Value::Int(expected)), "load/load {a} {cond} {b}");
+            assert!(
+                eval(&locals).same_as(Value::Int(expected)),
+                "load/load {a} {cond} {b}"
+            );
             let constant = format!(
                 ".func main() -> value\n    .locals x\n    iconst {a}\n    store x\n    load x\n    iconst {b}\n    if_icmp{cond} yes\n    iconst 0\n    vreturn\nyes:\n    iconst 1\n    vreturn\n.end\n"
             );
-            assert!(eval(&constant).same_as(Value::Int(expected)), "load/iconst {a} {cond} {b}");
+            assert!(
+                eval(&constant).same_as(Value::Int(expected)),
+                "load/iconst {a} {cond} {b}"
+            );
         }
         for v in [-1, 0, 1] {
             let expected = match cond {
@@ -360,7 +366,10 @@ fn fused_sequences_branch_like_the_originals() {
             let src = format!(
                 ".static s int\n.func main() -> value\n    iconst {v}\n    putstatic s\n    getstatic s\n    if{cond} yes\n    iconst 0\n    vreturn\nyes:\n    iconst 1\n    vreturn\n.end\n"
             );
-            assert!(eval(&src).same_as(Value::Int(expected)), "getstatic {v} if{cond}");
+            assert!(
+                eval(&src).same_as(Value::Int(expected)),
+                "getstatic {v} if{cond}"
+            );
         }
     }
     // A jump to the second instruction of a fused `load; load; if_icmpge`
@@ -402,7 +411,9 @@ fn fused_sequences_throw_where_the_originals_do() {
     );
     assert_eq!(class, "ClassCastException");
     assert!(msg.unwrap().contains("if_icmplt"));
-    let (class, _) = uncaught_body("    .locals x\n    aconst_null\n    store x\n    iinc x 1\n    goto out\nout:");
+    let (class, _) = uncaught_body(
+        "    .locals x\n    aconst_null\n    store x\n    iinc x 1\n    goto out\nout:",
+    );
     assert_eq!(class, "ClassCastException");
 }
 

@@ -56,7 +56,8 @@ impl Default for SchedOptions {
 /// All threads of one program.
 pub struct ThreadRegistry {
     pub options: SchedOptions,
-    next_id: AtomicU64,
+    /// On its own cache line: every spawn on every worker writes it.
+    next_id: CachePadded<AtomicU64>,
     /// One list per worker (index = worker index).
     lists: Box<[CachePadded<Mutex<Vec<Ref>>>]>,
     /// Exit status main ended with (0, or 1 after an uncaught exception).
@@ -69,7 +70,7 @@ impl ThreadRegistry {
     pub fn new(options: SchedOptions) -> ThreadRegistry {
         ThreadRegistry {
             options,
-            next_id: AtomicU64::new(1),
+            next_id: CachePadded::new(AtomicU64::new(1)),
             lists: (0..options.workers.max(1))
                 .map(|_| CachePadded::new(Mutex::new(Vec::new())))
                 .collect(),
