@@ -54,7 +54,11 @@ pub(crate) struct Shared {
     /// `Runtime::run` once every worker has stopped.
     graveyard: Mutex<Vec<Continuation>>,
     events: Option<Arc<dyn EventSink>>,
+    /// The next thread id not yet handed out (workers take blocks of `ID_BLOCK`).
     next_id: CachePadded<AtomicU64>,
+    /// Threads spawned, per spawning worker (the last slot: from outside), each on its
+    /// own cache line so spawning on one worker does not slow the others.
+    spawned: Box<[CachePadded<AtomicU64>]>,
     live_non_daemon: CachePadded<AtomicUsize>,
     /// Unparks from foreign OS threads in flight (see `unpark_foreign`).
     foreign_wakes: AtomicUsize,
@@ -83,6 +87,9 @@ impl Shared {
             graveyard: Mutex::new(Vec::new()),
             events: config.events.clone(),
             next_id: CachePadded::new(AtomicU64::new(1)),
+            spawned: (0..=workers)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
             live_non_daemon: CachePadded::new(AtomicUsize::new(0)),
             foreign_wakes: AtomicUsize::new(0),
             outcome: AtomicU8::new(RUNNING),
@@ -97,22 +104,42 @@ impl Shared {
         }
     }
 
-    /// A new runnable thread; the caller pushes it on a queue.
+    /// A new runnable thread, spawned from outside the workers; the caller pushes it on
+    /// a queue.
     pub(crate) fn new_thread(
         self: &Arc<Self>,
+        job: Box<dyn Job>,
+        options: SpawnOptions,
+    ) -> ThreadRef {
+        let id = self.take_ids(1);
+        self.count_spawn(self.workers, id, job, options)
+    }
+
+    /// A new runnable thread with id `id`, counted as spawned by `spawner` (a worker's
+    /// index, or `workers` for spawns from outside).
+    pub(crate) fn count_spawn(
+        self: &Arc<Self>,
+        spawner: usize,
+        id: u64,
         job: Box<dyn Job>,
         options: SpawnOptions,
     ) -> ThreadRef {
         if !options.daemon {
             self.live_non_daemon.fetch_add(1, AcqRel);
         }
-        let id = self.next_id.fetch_add(1, Relaxed);
+        let spawned = &self.spawned[spawner];
+        spawned.fetch_add(1, Relaxed);
         ThreadRef::new(id, job, options, self.clone())
+    }
+
+    /// Reserve `n` consecutive thread ids; returns the first.
+    pub(crate) fn take_ids(&self, n: u64) -> u64 {
+        self.next_id.fetch_add(n, Relaxed)
     }
 
     /// How many threads were spawned so far.
     pub(crate) fn threads_spawned(&self) -> u64 {
-        self.next_id.load(Relaxed) - 1
+        self.spawned.iter().map(|s| s.load(Relaxed)).sum()
     }
 
     /// `ThreadRef::unpark`: onto the current worker's queue if this OS thread is one of our

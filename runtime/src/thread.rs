@@ -83,7 +83,9 @@ impl ThreadRef {
         }))
     }
 
-    /// The thread's id: unique within its runtime, assigned in spawn order from 1.
+    /// The thread's id: unique within its runtime, from 1. Each worker hands out ids from
+    /// blocks it reserves (as Go does), so they ascend in spawn order on each worker, and
+    /// overall when there is one worker.
     pub fn id(&self) -> u64 {
         self.0.id
     }

@@ -57,6 +57,8 @@ const FAIRNESS_TICKS: u32 = 61;
 const SPIN_TIME: Duration = Duration::from_micros(40);
 /// `spin_loop` hints between two search rounds.
 const SPINS_PER_ROUND: u32 = 32;
+/// Thread ids a worker takes from the shared counter at once (Go takes 16).
+const ID_BLOCK: u64 = 16;
 
 thread_local! {
     /// The worker running on this OS thread (null outside `Worker::run`).
@@ -94,6 +96,8 @@ pub(crate) struct Worker {
     rng: Rng,
     /// Picks so far (for the fairness check).
     ticks: Cell<u32>,
+    /// The rest of this worker's block of thread ids: next, end (exclusive).
+    ids: Cell<(u64, u64)>,
     /// Whether this worker is counted in `Idle::num_searching`.
     searching: Cell<bool>,
     /// Where the next round-robin search starts.
@@ -119,6 +123,7 @@ impl Worker {
             parker,
             rng,
             ticks: Cell::new(0),
+            ids: Cell::new((0, 0)),
             searching: Cell::new(false),
             next_victim: Cell::new(index + 1),
             due: RefCell::new(Vec::new()),
@@ -692,7 +697,8 @@ impl Worker {
     /// Spawn a thread from code running on this worker; it runs next here if the policy
     /// has a LIFO slot.
     pub(crate) fn spawn(&self, job: Box<dyn Job>, options: SpawnOptions) -> ThreadRef {
-        let thread = self.shared.new_thread(job, options);
+        let id = self.next_thread_id();
+        let thread = self.shared.count_spawn(self.index, id, job, options);
         self.shared.emit(self.index, || Event::Spawn {
             thread: thread.id(),
             worker: self.index,
@@ -700,6 +706,22 @@ impl Worker {
         let pushed = self.queue.push_next(thread.clone(), &self.shared.injector);
         self.notify_if_surplus(pushed);
         thread
+    }
+
+    /// The next id from this worker's block, taking a new block of `ID_BLOCK` from the
+    /// shared counter when it runs out (as Go hands out goroutine ids), so spawning does
+    /// not write a cache line shared by every worker each time. Ids are unique and ascend
+    /// per worker; with one worker they follow spawn order.
+    fn next_thread_id(&self) -> u64 {
+        let (next, end) = self.ids.get();
+        let (next, end) = if next < end {
+            (next, end)
+        } else {
+            let first = self.shared.take_ids(ID_BLOCK);
+            (first, first + ID_BLOCK)
+        };
+        self.ids.set((next + 1, end));
+        next
     }
 
     /// A thread unparked by code running on this worker (it holds the run token): it runs

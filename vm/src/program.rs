@@ -147,7 +147,7 @@ impl Program {
             .iter_mut()
             .map(|f| crate::interp::fuse::fuse(&mut f.code, &cx))
             .sum();
-        let heap = Heap::new(opts.max_heap);
+        let heap = Heap::with_workers(opts.max_heap, opts.sched.workers);
         let mut interned = AllocList::new();
         let mut constants = Vec::with_capacity(module.constants.len());
         for c in &module.constants {

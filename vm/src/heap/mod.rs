@@ -62,7 +62,14 @@ pub struct AllocList {
     head: *mut Header,
     tail: *mut Header,
     count: usize,
+    /// The worker running the owning thread (set at the start of each of
+    /// its slices), whose allocation budget it draws on; `NO_WORKER` outside
+    /// the scheduler.
+    worker: usize,
 }
+
+/// [`AllocList::set_worker`] for a list used outside the scheduler.
+pub const NO_WORKER: usize = usize::MAX;
 
 // SAFETY: an AllocList is owned by one VM thread at a time (it moves with its
 // ThreadState between worker OS threads); the objects it points at are heap
@@ -76,7 +83,14 @@ impl AllocList {
             head: ptr::null_mut(),
             tail: ptr::null_mut(),
             count: 0,
+            worker: NO_WORKER,
         }
+    }
+
+    /// The owning thread now runs on `worker` (see [`Heap::with_workers`]).
+    #[inline]
+    pub fn set_worker(&mut self, worker: usize) {
+        self.worker = worker;
     }
 
     /// Number of objects on the list.
@@ -127,6 +141,15 @@ pub struct Heap {
     /// fetch_add); anyone may read. On its own cache line: written by every
     /// worker, it must not slow down reads of the fields below.
     allocated: CachePadded<AtomicUsize>,
+    /// Per worker: bytes reserved from `allocated` (in `chunk`s) and not yet
+    /// used, so most allocations touch no cache line another worker writes.
+    /// Only the thread running on a worker uses its budget, one slice at a
+    /// time, so a plain load and store update it.
+    budgets: Box<[CachePadded<AtomicUsize>]>,
+    /// How much a worker reserves at once: 1/256 of `max_heap`, between 256
+    /// bytes and 64 KiB, so reserved-but-unused bytes (which count against
+    /// the limit) stay under 1/256 of it per worker.
+    chunk: usize,
     /// The limit for non-exempt allocations. Immutable.
     max_heap: usize,
     /// Objects of ended threads and of the program itself (interned
@@ -135,16 +158,28 @@ pub struct Heap {
 }
 
 impl Heap {
-    /// An empty heap that refuses allocations past `max_heap` bytes.
+    /// An empty heap that refuses allocations past `max_heap` bytes; every
+    /// allocation is accounted on the shared counter.
     pub fn new(max_heap: usize) -> Heap {
+        Heap::with_workers(max_heap, 0)
+    }
+
+    /// Like [`Heap::new`], with an allocation budget for each of `workers`
+    /// scheduler workers (see `budgets`).
+    pub fn with_workers(max_heap: usize, workers: usize) -> Heap {
         Heap {
             allocated: CachePadded::new(AtomicUsize::new(0)),
+            budgets: (0..workers)
+                .map(|_| CachePadded::new(AtomicUsize::new(0)))
+                .collect(),
+            chunk: (max_heap / 256).clamp(256, 64 << 10),
             max_heap,
             retired: Mutex::new(AllocList::new()),
         }
     }
 
-    /// Bytes allocated so far.
+    /// Bytes allocated so far, plus what workers have reserved for their
+    /// next allocations (at most one chunk each).
     pub fn allocated_bytes(&self) -> usize {
         self.allocated.load(Ordering::Relaxed)
     }
@@ -183,14 +218,7 @@ impl Heap {
         exempt: bool,
     ) -> Result<NonNull<Header>, OutOfMemory> {
         let oom = OutOfMemory { requested: size };
-        let before = self.allocated.fetch_add(size, Ordering::Relaxed);
-        let limit = if exempt {
-            self.max_heap.saturating_add(self.exempt_reserve())
-        } else {
-            self.max_heap
-        };
-        if before.saturating_add(size) > limit {
-            self.allocated.fetch_sub(size, Ordering::Relaxed);
+        if !self.account(list.worker, size, exempt) {
             return Err(oom);
         }
         let layout = match Layout::from_size_align(size, 8) {
@@ -210,6 +238,44 @@ impl Heap {
         unsafe { obj.as_ptr().write(header) };
         list.push(obj);
         Ok(obj)
+    }
+
+    /// Counts `size` more bytes against the limit: from `worker`'s budget
+    /// if it has enough, else by reserving a new chunk for it, else (near
+    /// the limit, for exempt objects, or outside the scheduler) directly.
+    /// False if the limit refuses.
+    #[inline]
+    fn account(&self, worker: usize, size: usize, exempt: bool) -> bool {
+        if !exempt {
+            if let Some(budget) = self.budgets.get(worker) {
+                let have = budget.load(Ordering::Relaxed);
+                if have >= size {
+                    budget.store(have - size, Ordering::Relaxed);
+                    return true;
+                }
+                let chunk = self.chunk.max(size);
+                if self.reserve(chunk, self.max_heap) {
+                    budget.store(have + chunk - size, Ordering::Relaxed);
+                    return true;
+                }
+            }
+        }
+        let limit = if exempt {
+            self.max_heap.saturating_add(self.exempt_reserve())
+        } else {
+            self.max_heap
+        };
+        self.reserve(size, limit)
+    }
+
+    /// Adds `n` bytes to the shared counter unless that passes `limit`.
+    fn reserve(&self, n: usize, limit: usize) -> bool {
+        let before = self.allocated.fetch_add(n, Ordering::Relaxed);
+        if before.saturating_add(n) > limit {
+            self.allocated.fetch_sub(n, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 
     fn header(kind: ObjKind, elem_type: u8, class: u32, len: u32) -> Header {
@@ -392,6 +458,33 @@ impl Drop for Heap {
 mod tests {
     use super::*;
     use crate::value::Value;
+
+    #[test]
+    fn worker_budgets_reserve_chunks_and_still_enforce_the_limit() {
+        // 64 KiB: chunks of 256 bytes; objects of 32 + 8 * 4 = 64 bytes.
+        let heap = Heap::with_workers(64 << 10, 2);
+        let mut list = AllocList::new();
+        list.set_worker(1);
+        heap.alloc_instance(&mut list, ClassIdx(20), 4).unwrap();
+        assert_eq!(heap.allocated_bytes(), 256, "one chunk reserved");
+        for _ in 0..3 {
+            heap.alloc_instance(&mut list, ClassIdx(20), 4).unwrap();
+        }
+        assert_eq!(heap.allocated_bytes(), 256, "drawn from the budget");
+        heap.alloc_instance(&mut list, ClassIdx(20), 4).unwrap();
+        assert_eq!(heap.allocated_bytes(), 512, "a second chunk");
+        // Fill up to the limit: every byte is usable; then it refuses.
+        let mut n = 5;
+        while heap.alloc_instance(&mut list, ClassIdx(20), 4).is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, (64 << 10) / 64);
+        assert!(heap.allocated_bytes() <= 64 << 10);
+        // A list outside the scheduler counts exactly (and is refused too).
+        let mut outside = AllocList::new();
+        assert!(heap.alloc_instance(&mut outside, ClassIdx(20), 0).is_err());
+        heap.retire(list);
+    }
 
     #[test]
     fn allocations_are_counted_listed_and_limited() {

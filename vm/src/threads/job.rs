@@ -68,6 +68,7 @@ impl Job for VmJob {
         }
         stack.sched.me = t;
         stack.sched.cx = cx as *mut Context;
+        stack.allocs.set_worker(cx.worker_index());
         stack.sched.blocker = Blocker::None;
         let quantum = stack.program.threads.options.quantum;
         let exit = interp::run(stack, quantum);
