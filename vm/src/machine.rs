@@ -155,7 +155,9 @@ fn run_main(
     };
     stack.trace = opts.trace;
     let mut list = AllocList::new();
-    let main_thread = program.threads.create(&program.heap, &mut list, stack, 0);
+    let main_thread = program
+        .threads
+        .create(&program.heap, &mut list, Box::new(stack), 0);
     program.heap.retire(list);
     let main_thread = match main_thread {
         Ok(thread) => thread,

@@ -41,8 +41,10 @@ pub(crate) fn create_thread(
 ) -> Result<Value, Pending> {
     let program = ts.program.clone();
     let opts = program.threads.options;
+    // Boxed at once: the state is moved twice more on its way into the
+    // record, and a box moves in one word.
     let mut stack = match ThreadState::new(program.clone(), func, args, opts.stack_size) {
-        Ok(s) => s,
+        Ok(s) => Box::new(s),
         Err(StartError::StackTooSmall { .. }) => return Err(Pending::stack_overflow()),
         Err(e) => return Err(Pending::new(ILLEGAL_ARGUMENT_EXCEPTION, e.to_string())),
     };

@@ -90,7 +90,7 @@ impl ThreadRegistry {
         &self,
         heap: &Heap,
         list: &mut AllocList,
-        stack: ThreadState,
+        stack: Box<ThreadState>,
         worker: usize,
     ) -> Result<Arc<VmThread>, OutOfMemory> {
         let object = heap.alloc_thread(list, self.next_id())?;

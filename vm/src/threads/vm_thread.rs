@@ -159,7 +159,7 @@ impl VmThread {
     /// The record of the NEW thread of `object` (a thread object, not yet
     /// published), which will run `stack`. The caller attaches it to the
     /// object ([`ThreadObject::attach`]).
-    pub fn new(object: Ref, stack: ThreadState) -> VmThread {
+    pub fn new(object: Ref, stack: Box<ThreadState>) -> VmThread {
         let id = object.as_thread().map_or(0, |o| o.id());
         VmThread {
             id,
@@ -170,7 +170,7 @@ impl VmThread {
             end: Mutex::new(End::Running {
                 joiners: Vec::new(),
             }),
-            stack: UnsafeCell::new(Some(Box::new(stack))),
+            stack: UnsafeCell::new(Some(stack)),
         }
     }
 
