@@ -194,6 +194,7 @@ pub enum RunExit {
 /// the module docs), it ends, or it blocks. `budget == 0` returns
 /// `BudgetSpent` at once; calling it on a finished thread returns
 /// `Finished(None)`.
+#[inline]
 pub fn run(thread: &mut ThreadState, budget: u32) -> RunExit {
     if budget == 0 {
         return if thread.frames.is_empty() {
