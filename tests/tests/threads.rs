@@ -192,33 +192,15 @@ fn a_permit_survives_sleep_and_join_under_every_policy() {
 #[test]
 fn threads_also_run_without_coroutines() {
     for workers in ["1", "2"] {
-        run::greenvm(
-            &programs_dir(),
-            [
-                "run",
-                "--coroutines",
-                "off",
-                "--workers",
-                workers,
-                "skynet.gasm",
-                "--",
-                "10000",
-            ],
-        )
-        .assert_exit(0)
-        .assert_stdout_contains("49995000");
-        run::greenvm(
-            &programs_dir(),
-            [
-                "run",
-                "--coroutines",
-                "off",
-                "--workers",
-                workers,
-                "interrupt.gasm",
-            ],
-        )
-        .assert_exit(0);
+        let with = |program: &'static str, args: &[&'static str]| {
+            let mut all = vec!["run", "--coroutines", "off", "--workers", workers, program];
+            all.extend_from_slice(args);
+            run::greenvm(&programs_dir(), all)
+        };
+        with("skynet.gasm", &["--", "10000"])
+            .assert_exit(0)
+            .assert_stdout_contains("49995000");
+        with("interrupt.gasm", &[]).assert_exit(0);
     }
 }
 
