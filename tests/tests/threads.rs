@@ -3,7 +3,8 @@
 //! scheduler matrix too):
 //! - determinism: with `--workers 1` and a seed, a program whose output
 //!   depends on the schedule prints the same thing every run, and `--stats`
-//!   reports the same counts;
+//!   reports the same counts, and the instruction trace (`--trace`) shows
+//!   the same threads running the same instructions in the same order;
 //! - idle CPU: threads that all sleep leave the workers asleep, so the run
 //!   uses almost no CPU time;
 //! - deadlock: `programs/deadlock.gasm` ends with status 3 and a
@@ -101,6 +102,53 @@ fn one_worker_and_a_seed_give_the_same_stats_every_run() {
         first.describe(),
         again.describe()
     );
+}
+
+/// The instruction trace of a run (`--trace`), without the log's timestamp
+/// prefix: one line per instruction, naming the thread and its worker.
+fn instruction_trace(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once(" TRACE vm::interp] "))
+        .map(|(_, rest)| rest)
+        .collect()
+}
+
+#[test]
+fn one_worker_and_a_seed_give_the_same_instruction_order_every_run() {
+    for policy in POLICIES {
+        let options = [
+            "run",
+            "--workers",
+            "1",
+            "--seed",
+            "7",
+            "--policy",
+            policy,
+            "--trace",
+            "interleave.gasm",
+        ];
+        let first = run_fixture(&options);
+        first.assert_exit(0);
+        let trace = instruction_trace(&first.stderr);
+        let threads: std::collections::BTreeSet<&str> = trace
+            .iter()
+            .filter_map(|l| l.split(" on worker ").next())
+            .collect();
+        assert!(
+            threads.len() >= 4,
+            "main, three chatters and their helpers all appear in the trace\n{}",
+            first.describe()
+        );
+        let again = run_fixture(&options);
+        again.assert_exit(0);
+        assert!(
+            instruction_trace(&again.stderr) == trace,
+            "a different instruction order with the same seed ({policy})\nfirst run:\n{}\nthis run:\n{}",
+            first.describe(),
+            again.describe()
+        );
+    }
 }
 
 /// User + system CPU seconds of `greenvm run OPTIONS sleepers.gasm`, measured

@@ -499,7 +499,8 @@ fn run_slice<const TRACE: bool>(
                 let pc = unsafe { ip.offset_from(thread.cur_code) } as usize - 1;
                 let locals = functions[thread.cur_func as usize].locals as usize;
                 let depth = index_of!(sp) - index_of!(base) - locals;
-                trace_instruction(program, thread.cur_func, pc, insn, depth);
+                let whereabouts = thread.sched.whereabouts();
+                trace_instruction(program, whereabouts, thread.cur_func, pc, insn, depth);
             }
             match insn {
                 // ---- constants ----
@@ -873,13 +874,27 @@ fn finish(thread: &mut ThreadState, result: Option<Value>) -> RunExit {
 
 #[cold]
 #[inline(never)]
-fn trace_instruction(program: &Program, func: u32, pc: usize, insn: Instruction, depth: usize) {
+fn trace_instruction(
+    program: &Program,
+    whereabouts: Option<(u64, usize)>,
+    func: u32,
+    pc: usize,
+    insn: Instruction,
+    depth: usize,
+) {
     let name = program
         .module
         .functions
         .get(func as usize)
         .map_or("?", |f| f.name.as_str());
-    log::trace!("{name}:{pc:<4} {insn:?} (stack depth {depth})");
+    match whereabouts {
+        Some((thread, worker)) => {
+            log::trace!(
+                "thread {thread} on worker {worker}: {name}:{pc:<4} {insn:?} (stack depth {depth})"
+            )
+        }
+        None => log::trace!("{name}:{pc:<4} {insn:?} (stack depth {depth})"),
+    }
 }
 
 #[cfg(test)]

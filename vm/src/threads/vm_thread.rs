@@ -109,6 +109,18 @@ pub(crate) struct SchedLink {
     pub blocker: Blocker,
 }
 
+impl SchedLink {
+    /// The running thread's id and the worker running it, for the
+    /// instruction trace; `None` outside a slice run by the scheduler.
+    pub(crate) fn whereabouts(&self) -> Option<(u64, usize)> {
+        // SAFETY: both pointers are set by `VmJob::run` for the duration of
+        // the slice (the record outlives it, the context is the live one)
+        // and are null otherwise.
+        let (me, cx) = unsafe { (self.me.as_ref()?, self.cx.as_ref()?) };
+        Some((me.id, cx.worker_index()))
+    }
+}
+
 impl Default for SchedLink {
     fn default() -> Self {
         SchedLink {
