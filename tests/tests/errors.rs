@@ -359,3 +359,67 @@ fn a_small_stack_still_overflows_cleanly() {
         outcome.describe()
     );
 }
+
+#[test]
+fn thread_stacks_count_against_the_heap_limit() {
+    // Without the heap counting the stacks, each of the four threads would
+    // grow to its 1 GiB --stack-size and die of StackOverflowError.
+    let outcome = in_fixtures([
+        "run",
+        "--stack-size",
+        "1g",
+        "--max-heap",
+        "64m",
+        "deep-threads.gasm",
+    ]);
+    outcome.assert_exit(0);
+    assert_eq!(outcome.stdout, "done\n", "{}", outcome.describe());
+    let refused = outcome
+        .stderr
+        .matches("OutOfMemoryError: no heap left for the thread's stack")
+        .count();
+    assert_eq!(refused, 4, "{}", outcome.describe());
+}
+
+#[test]
+fn stack_sizes_past_one_gigabyte_are_refused() {
+    in_fixtures(["run", "--stack-size", "2g", "timeouts.gasm"])
+        .assert_exit(2)
+        .assert_stderr_contains("larger than the largest stack size, 1g");
+}
+
+#[test]
+fn limits_too_small_for_main_to_start_are_usage_errors() {
+    for (heap, why) in [
+        ("100", "out of memory for the arguments"),
+        ("200", "out of memory for a"),
+    ] {
+        run::greenvm(
+            &programs_dir(),
+            ["run", "--max-heap", heap, "fib.gasm", "--", "5"],
+        )
+        .assert_exit(2)
+        .assert_stderr_contains(&format!("error: fib.gasm: cannot start `main`: {why}"));
+    }
+    run::greenvm(&programs_dir(), ["run", "--stack-size", "8", "hello.gasm"])
+        .assert_exit(2)
+        .assert_stderr_contains(
+            "error: hello.gasm: cannot start `main`: stack size 8 is too small",
+        );
+}
+
+#[test]
+fn timed_waits_treat_zero_and_negative_timeouts_as_java_does() {
+    let outcome = in_fixtures(["run", "timeouts.gasm"]);
+    outcome.assert_exit(0);
+    assert_eq!(
+        outcome.stdout,
+        "joinMillis(-1): timeout value is negative\n\
+         sleep(-1): timeout value is negative\n\
+         joinMillis(0): 42\n\
+         parkNanos(-1) returned\n\
+         sleep(0) returned\n",
+        "{}",
+        outcome.describe()
+    );
+}

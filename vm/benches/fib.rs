@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use vm::heap::AllocList;
 use vm::interp::{self, RunExit};
 use vm::output::Output;
 use vm::program::{LinkOptions, Program};
@@ -63,9 +64,14 @@ fn main() {
     );
     let mut times = Vec::new();
     for _ in 0..runs {
-        let mut thread =
-            ThreadState::new(program.clone(), main, &[Value::Int(n)], DEFAULT_STACK_SIZE)
-                .expect("starts");
+        let mut thread = ThreadState::new(
+            program.clone(),
+            main,
+            &[Value::Int(n)],
+            DEFAULT_STACK_SIZE,
+            &AllocList::new(),
+        )
+        .expect("starts");
         let start = Instant::now();
         let result = loop {
             match interp::run(&mut thread, 10_000) {

@@ -23,6 +23,7 @@ use runtime::{PolicyConfig, PolicyKind, Victim};
 use crate::loader::{self, LoadFailure};
 use crate::machine::{self, RunOptions};
 use crate::module::Module;
+use crate::thread_state::MAX_STACK_SIZE;
 
 /// The program ran to completion.
 pub const EXIT_OK: i32 = 0;
@@ -88,8 +89,9 @@ pub enum Command {
 pub struct RunArgs {
     /// The program: a .gbc module or .gasm source (told apart by content).
     pub file: PathBuf,
-    /// Size of each VM thread's stack, in bytes (suffixes k, m, g).
-    #[arg(long, value_name = "SIZE", default_value = "1m", value_parser = parse_size)]
+    /// Size of each VM thread's stack, in bytes (suffixes k, m, g; at most
+    /// 1g). Stacks grow on demand and count against --max-heap.
+    #[arg(long, value_name = "SIZE", default_value = "1m", value_parser = parse_stack_size)]
     pub stack_size: usize,
     /// Largest heap the program may use, in bytes (suffixes k, m, g); past
     /// it, allocation throws OutOfMemoryError.
@@ -346,6 +348,17 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     Ok(size)
 }
 
+/// Parses `--stack-size`: a [`parse_size`] of at most [`MAX_STACK_SIZE`].
+fn parse_stack_size(text: &str) -> Result<usize, String> {
+    let size = parse_size(text)?;
+    if size > MAX_STACK_SIZE {
+        return Err(format!(
+            "'{text}' is larger than the largest stack size, 1g"
+        ));
+    }
+    Ok(size)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +394,13 @@ mod tests {
         ] {
             assert!(parse_size(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn stack_sizes_stop_at_one_gigabyte() {
+        assert_eq!(parse_stack_size("1g"), Ok(1 << 30));
+        assert!(parse_stack_size("1025m").is_err());
+        assert!(parse_stack_size("100g").is_err());
     }
 
     #[test]

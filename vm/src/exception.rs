@@ -106,6 +106,11 @@ impl Pending {
     pub fn stack_overflow() -> Pending {
         Pending::bare(STACK_OVERFLOW_ERROR)
     }
+
+    /// OutOfMemoryError for a thread stack the heap limit cannot hold.
+    pub fn stack_out_of_memory() -> Pending {
+        Pending::new(OUT_OF_MEMORY_ERROR, "no heap left for the thread's stack")
+    }
 }
 
 /// The outcome of [`throw`].
@@ -188,8 +193,10 @@ fn unwind(thread: &mut ThreadState, exc: Ref) -> Unwound {
         if let Some(h) = handler {
             *frame = Frame::new(&program, frame.func, h.handler, frame.base);
             let sp = frame.base as usize + func.locals as usize;
+            // Every frame reserves a spare slot for this (see `ThreadState`).
+            debug_assert!(sp < thread.values.len());
             if thread.values.len() <= sp {
-                thread.grow_values(sp + 1);
+                thread.values.resize(sp + 1, Value::Null);
             }
             thread.values[sp] = Value::Ref(exc);
             thread.sp = sp + 1;

@@ -115,13 +115,14 @@ pub fn run_with_output(
             return (2, None);
         }
     };
-    let status = run_main(&program, main, &args, opts, workers);
+    let status = run_main(&program, &source, main, &args, opts, workers);
     program.output.flush();
     (status, Some(program))
 }
 
 fn run_main(
     program: &Arc<Program>,
+    source: &str,
     main: FuncIdx,
     args: &[String],
     opts: &RunOptions,
@@ -133,10 +134,7 @@ fn run_main(
         1 => match args_array(program, args) {
             Some(a) => vec![a],
             None => {
-                program
-                    .output
-                    .write_err(b"error: out of memory for the arguments\n");
-                return 1;
+                return cannot_start(program, source, "out of memory for the arguments");
             }
         },
         n => {
@@ -145,28 +143,20 @@ fn run_main(
             return 2;
         }
     };
-    let mut stack = match ThreadState::new(program.clone(), main, &main_args, opts.stack_size) {
+    let mut list = AllocList::new();
+    let stack = ThreadState::new(program.clone(), main, &main_args, opts.stack_size, &list);
+    let mut stack = match stack {
         Ok(t) => t,
-        Err(e) => {
-            // The stack size is a usage error (the program never started).
-            program.output.write_err(format!("error: {e}\n").as_bytes());
-            return 2;
-        }
+        Err(e) => return cannot_start(program, source, &e.to_string()),
     };
     stack.trace = opts.trace;
-    let mut list = AllocList::new();
     let main_thread = program
         .threads
         .create(&program.heap, &mut list, Box::new(stack), 0);
     program.heap.retire(list);
     let main_thread = match main_thread {
         Ok(thread) => thread,
-        Err(_) => {
-            program
-                .output
-                .write_err(b"error: out of memory for the main thread\n");
-            return 1;
-        }
+        Err(_) => return cannot_start(program, source, "out of memory for the main thread"),
     };
     let _ = main_thread.body().mark_started();
 
@@ -195,6 +185,14 @@ fn run_main(
             EXIT_DEADLOCK
         }
     }
+}
+
+/// Reports that `main` could not start (a stack or heap limit too small for
+/// even that: a usage error) and returns the exit status, 2.
+fn cannot_start(program: &Program, source: &str, why: &str) -> i32 {
+    let msg = format!("error: {source}: cannot start `main`: {why}\n");
+    program.output.write_err(msg.as_bytes());
+    2
 }
 
 /// The `args` array of strings `main` receives.

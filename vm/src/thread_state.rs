@@ -16,7 +16,11 @@
 //! - `values.len()` is the reserved size; it starts at [`INITIAL_SLOTS`] and
 //!   grows on demand while `slots * SLOT_BYTES + frames * FRAME_BYTES` stays
 //!   within `stack_limit` (`--stack-size`); past it the call throws
-//!   StackOverflowError.
+//!   StackOverflowError;
+//! - every byte reserved for `values` and `frames` (beyond the record
+//!   itself) is counted against the heap limit (`charged`; given back when
+//!   the state is dropped): a stack that cannot grow within `--max-heap`
+//!   throws OutOfMemoryError, so many deep threads cannot exhaust the host.
 //!
 //! While `interp::run` executes, the current frame lives in the loop's
 //! registers and `frames` holds only its callers (see `interp`).
@@ -38,6 +42,12 @@ pub const FRAME_BYTES: usize = 16;
 pub const INITIAL_SLOTS: usize = 8;
 /// Default `--stack-size`: 1 MiB.
 pub const DEFAULT_STACK_SIZE: usize = 1 << 20;
+/// Largest `--stack-size`: 1 GiB (as HotSpot's `-Xss`). Also keeps every
+/// value index within the `u32` of [`Frame::base`].
+pub const MAX_STACK_SIZE: usize = 1 << 30;
+
+/// The frames' bytes are counted as `FRAME_BYTES` each.
+const _: () = assert!(std::mem::size_of::<Frame>() == FRAME_BYTES);
 
 /// One activation record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +97,8 @@ pub enum StartError {
     },
     /// The function's frame does not fit in the stack limit.
     StackTooSmall { needed: usize, limit: usize },
+    /// The heap limit refuses the stack's first bytes.
+    OutOfMemory { bytes: usize },
 }
 
 impl std::fmt::Display for StartError {
@@ -108,6 +120,9 @@ impl std::fmt::Display for StartError {
                     "stack size {limit} is too small (the first frame needs {needed} bytes)"
                 )
             }
+            StartError::OutOfMemory { bytes } => {
+                write!(f, "out of memory for a {bytes}-byte thread stack")
+            }
         }
     }
 }
@@ -123,6 +138,8 @@ pub struct ThreadState {
     pub(crate) frames: Vec<Frame>,
     pub(crate) sp: usize,
     pub(crate) stack_limit: usize,
+    /// Bytes of `values` and `frames` counted against the heap limit.
+    charged: usize,
     pub(crate) allocs: AllocList,
     /// Log every instruction (`log::trace!`); checked once per slice.
     pub trace: bool,
@@ -146,12 +163,15 @@ unsafe impl Send for ThreadState {}
 
 impl ThreadState {
     /// A thread about to run `func` with `args` as its first locals, within
-    /// `stack_size` bytes of VM stack.
+    /// `stack_size` bytes of VM stack. The stack's first bytes count against
+    /// the heap limit, on the budget of the worker that runs `creator` (the
+    /// creating thread's list; any list outside the scheduler).
     pub fn new(
         program: Arc<Program>,
         func: FuncIdx,
         args: &[Value],
         stack_size: usize,
+        creator: &AllocList,
     ) -> Result<ThreadState, StartError> {
         let f = &program.module.functions[func.0 as usize];
         if args.len() != f.params as usize {
@@ -169,7 +189,12 @@ impl ThreadState {
                 limit: stack_size,
             });
         }
-        let mut values = vec![Value::Null; needed.max(INITIAL_SLOTS.min(stack_size / SLOT_BYTES))];
+        let slots = needed.max(INITIAL_SLOTS.min(stack_size / SLOT_BYTES));
+        let charged = slots * SLOT_BYTES + FRAME_BYTES;
+        if !program.heap.charge(creator, charged) {
+            return Err(StartError::OutOfMemory { bytes: charged });
+        }
+        let mut values = vec![Value::Null; slots];
         values[..args.len()].copy_from_slice(args);
         let sp = f.locals as usize;
         log::debug!("thread started in `{}`", f.name);
@@ -180,6 +205,7 @@ impl ThreadState {
             frames,
             sp,
             stack_limit: stack_size,
+            charged,
             allocs: AllocList::new(),
             trace: false,
             general_path_only: false,
@@ -227,15 +253,52 @@ impl ThreadState {
         slots * SLOT_BYTES + frames * FRAME_BYTES <= self.stack_limit
     }
 
-    /// Grows `values` to at least `slots` (doubling, capped by the limit).
-    /// The caller has checked [`ThreadState::fits`]. Invalidates raw
-    /// pointers into `values`.
+    /// Makes room for at least `slots` values and `frames` frames (each
+    /// doubling, capped by the stack limit), counting the new bytes against
+    /// the heap limit. The caller has checked [`ThreadState::fits`].
+    /// Invalidates raw pointers into `values`, even when it fails (then the
+    /// heap limit or the host refused, and nothing is counted for the part
+    /// that failed).
     #[cold]
     #[inline(never)]
-    pub(crate) fn grow_values(&mut self, slots: usize) {
-        let cap = (self.stack_limit / SLOT_BYTES).max(slots);
-        let new_len = (self.values.len() * 2).max(slots).min(cap);
-        self.values.resize(new_len, Value::Null);
+    pub(crate) fn grow(&mut self, slots: usize, frames: usize) -> Result<(), OutOfMemory> {
+        let len = self.values.len();
+        if slots > len {
+            let cap = (self.stack_limit / SLOT_BYTES).max(slots);
+            let new_len = (len * 2).max(slots).min(cap);
+            let more = new_len - len;
+            self.reserve_charged(more * SLOT_BYTES, |t| {
+                t.values.try_reserve_exact(more).is_ok()
+            })?;
+            self.values.resize(new_len, Value::Null);
+        }
+        let capacity = self.frames.capacity();
+        if frames > capacity {
+            let cap = (self.stack_limit / FRAME_BYTES).max(frames);
+            let more = (capacity * 2).max(frames).min(cap) - self.frames.len();
+            let bytes = (self.frames.len() + more - capacity) * FRAME_BYTES;
+            self.reserve_charged(bytes, |t| t.frames.try_reserve_exact(more).is_ok())?;
+        }
+        Ok(())
+    }
+
+    /// Counts `bytes` against the heap limit, then runs `reserve`; undoes
+    /// the count if it fails.
+    fn reserve_charged(
+        &mut self,
+        bytes: usize,
+        reserve: impl FnOnce(&mut ThreadState) -> bool,
+    ) -> Result<(), OutOfMemory> {
+        let refused = OutOfMemory { requested: bytes };
+        if !self.program.heap.charge(&self.allocs, bytes) {
+            return Err(refused);
+        }
+        if !reserve(self) {
+            self.program.heap.uncharge(bytes);
+            return Err(refused);
+        }
+        self.charged += bytes;
+        Ok(())
     }
 
     /// Allocates a string on this thread's allocation list.
@@ -253,6 +316,7 @@ impl Drop for ThreadState {
     fn drop(&mut self) {
         let list = std::mem::take(&mut self.allocs);
         self.program.heap.retire(list);
+        self.program.heap.uncharge(self.charged);
     }
 }
 
@@ -296,6 +360,7 @@ mod tests {
             FuncIdx(0),
             &[Value::Int(1), Value::Int(2)],
             DEFAULT_STACK_SIZE,
+            &AllocList::new(),
         )
         .unwrap();
         assert!(matches!(
@@ -309,12 +374,58 @@ mod tests {
     fn bad_starts_are_refused() {
         let p = program_with(func(1, 1, 1));
         assert!(matches!(
-            ThreadState::new(p.clone(), FuncIdx(0), &[], DEFAULT_STACK_SIZE),
+            ThreadState::new(
+                p.clone(),
+                FuncIdx(0),
+                &[],
+                DEFAULT_STACK_SIZE,
+                &AllocList::new()
+            ),
             Err(StartError::WrongArgCount { .. })
         ));
         assert!(matches!(
-            ThreadState::new(p, FuncIdx(0), &[Value::Null], 8),
+            ThreadState::new(p, FuncIdx(0), &[Value::Null], 8, &AllocList::new()),
             Err(StartError::StackTooSmall { .. })
         ));
+    }
+
+    #[test]
+    fn stacks_are_counted_against_the_heap_until_dropped() {
+        let p = program_with(func(0, 1, 1));
+        let before = p.heap.allocated_bytes();
+        let mut t = ThreadState::new(
+            p.clone(),
+            FuncIdx(0),
+            &[],
+            DEFAULT_STACK_SIZE,
+            &AllocList::new(),
+        )
+        .unwrap();
+        let first = p.heap.allocated_bytes() - before;
+        assert!(first >= t.reserved_stack_bytes(), "{first} bytes counted");
+        t.grow(1000, 100).unwrap();
+        assert!(t.values.len() >= 1000 && t.frames.capacity() >= 100);
+        let counted = p.heap.allocated_bytes() - before;
+        assert_eq!(counted, t.reserved_stack_bytes());
+        drop(t);
+        assert_eq!(p.heap.allocated_bytes(), before);
+    }
+
+    #[test]
+    fn a_stack_cannot_grow_past_the_heap_limit() {
+        // program_with's heap holds 1 MiB; the stack limit allows 1 GiB.
+        let p = program_with(func(0, 1, 1));
+        let before = p.heap.allocated_bytes();
+        let mut t =
+            ThreadState::new(p.clone(), FuncIdx(0), &[], 1 << 30, &AllocList::new()).unwrap();
+        let len = t.values.len();
+        assert!(
+            t.grow(1 << 20, 1).is_err(),
+            "16 MiB of values fit a 1 MiB heap"
+        );
+        assert_eq!(t.values.len(), len, "a refused stack stays as it was");
+        assert!(t.grow(1000, 1).is_ok(), "16 KB fit");
+        drop(t);
+        assert_eq!(p.heap.allocated_bytes(), before, "everything given back");
     }
 }

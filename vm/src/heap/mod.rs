@@ -9,6 +9,11 @@
 //! Allocation: every object is allocated by [`Heap::alloc_raw`] (through the
 //! typed `alloc_*` wrappers), which adds its size to one atomic byte counter
 //! and refuses (→ OutOfMemoryError) when the total would pass `max_heap`.
+//! Threads' VM stacks are not objects but count against the same limit
+//! ([`Heap::charge`] when a stack is created or grows, [`Heap::uncharge`]
+//! when it is freed), so `max_heap` bounds all the memory a program's
+//! threads can make the VM use, and deep recursion in many threads ends in
+//! OutOfMemoryError rather than in the host running out of memory.
 //! Exception objects the VM creates itself (and their messages and stack
 //! traces) are *exempt* from the limit (up to a reserve of an eighth of it)
 //! but still counted, so the VM can always report an OutOfMemoryError; past
@@ -195,6 +200,20 @@ impl Heap {
     /// The configured limit.
     pub fn max_heap(&self) -> usize {
         self.max_heap
+    }
+
+    /// Counts `bytes` of memory that is not an object (a thread's VM stack)
+    /// against `max_heap`, from the budget of the worker running `list`'s
+    /// thread. False if the limit refuses; nothing is counted then.
+    pub fn charge(&self, list: &AllocList, bytes: usize) -> bool {
+        bytes == 0 || self.account(list.worker, bytes, false)
+    }
+
+    /// Gives back `bytes` counted by [`Heap::charge`] (the memory is freed).
+    pub fn uncharge(&self, bytes: usize) {
+        if bytes != 0 {
+            self.allocated.fetch_sub(bytes, Ordering::Relaxed);
+        }
     }
 
     /// Hands a thread's objects over to the heap (at thread exit).

@@ -19,7 +19,7 @@
 //! `thread.frames` holds only the callers. `sync_out!` pushes the registers
 //! back into the thread (before throwing, calling a native, or leaving the
 //! slice), `sync_in!` reloads them. `thread.values` only reallocates in
-//! `grow_values` (at a call, or when a handler needs a slot), after which
+//! `ThreadState::grow` (at a call), after which
 //! the pointers are recomputed.
 //!
 //! Two paths: [`fast_path::run_fast`] runs the common instructions with the
@@ -636,16 +636,22 @@ fn run_slice<const TRACE: bool>(
                     let new_base_idx = index_of!(sp) - params;
                     // One spare slot so a handler can always push its exception.
                     let top_idx = new_base_idx + locals + callee.max_stack as usize + 1;
+                    // The caller's frame and, when the slice ends, the callee's.
                     let depth = thread.frames.len() + 2;
-                    if top_idx > thread.values.len() || !thread.fits(top_idx, depth) {
+                    if top_idx > thread.values.len()
+                        || depth > thread.frames.capacity()
+                        || !thread.fits(top_idx, depth)
+                    {
                         if !thread.fits(top_idx, depth) {
                             throw!(Pending::stack_overflow());
                         }
-                        let base_idx = index_of!(base);
-                        thread.grow_values(top_idx);
-                        // SAFETY: same index, new buffer (at least as long); `sp`
-                        // is recomputed from `new_base_idx` below.
-                        base = unsafe { stack!().add(base_idx) };
+                        let (base_idx, sp_idx) = (index_of!(base), index_of!(sp));
+                        let grown = thread.grow(top_idx, depth);
+                        // SAFETY: same indices, new buffer (at least as long).
+                        unsafe { (base, sp) = (stack!().add(base_idx), stack!().add(sp_idx)) };
+                        if grown.is_err() {
+                            throw!(Pending::stack_out_of_memory());
+                        }
                     }
                     thread.frames.push(Frame {
                         func: thread.cur_func,

@@ -8,6 +8,7 @@ use crate::builtin::{
     NULL_POINTER_EXCEPTION, NUMBER_FORMAT_EXCEPTION, OUT_OF_MEMORY_ERROR,
 };
 use crate::exception::{format_uncaught, message, stack_trace};
+use crate::heap::AllocList;
 use crate::output::Output;
 use crate::program::LinkOptions;
 use crate::thread_state::DEFAULT_STACK_SIZE;
@@ -33,7 +34,8 @@ fn harness_with(src: &str, stack_size: usize, max_heap: usize) -> Harness {
         )
         .unwrap(),
     );
-    let thread = ThreadState::new(program.clone(), main, &[], stack_size).unwrap();
+    let thread =
+        ThreadState::new(program.clone(), main, &[], stack_size, &AllocList::new()).unwrap();
     Harness { program, thread }
 }
 
@@ -1172,7 +1174,9 @@ done:
         .map(|_| {
             let program = program.clone();
             std::thread::spawn(move || {
-                let mut t = ThreadState::new(program, main, &[], DEFAULT_STACK_SIZE).unwrap();
+                let mut t =
+                    ThreadState::new(program, main, &[], DEFAULT_STACK_SIZE, &AllocList::new())
+                        .unwrap();
                 loop {
                     match run(&mut t, 50) {
                         RunExit::BudgetSpent => {}

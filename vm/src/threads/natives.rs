@@ -43,9 +43,11 @@ pub(crate) fn create_thread(
     let opts = program.threads.options;
     // Boxed at once: the state is moved twice more on its way into the
     // record, and a box moves in one word.
-    let mut stack = match ThreadState::new(program.clone(), func, args, opts.stack_size) {
+    let stack = ThreadState::new(program.clone(), func, args, opts.stack_size, &ts.allocs);
+    let mut stack = match stack {
         Ok(s) => Box::new(s),
         Err(StartError::StackTooSmall { .. }) => return Err(Pending::stack_overflow()),
+        Err(StartError::OutOfMemory { .. }) => return Err(Pending::stack_out_of_memory()),
         Err(e) => return Err(Pending::new(ILLEGAL_ARGUMENT_EXCEPTION, e.to_string())),
     };
     stack.trace = ts.trace;
@@ -233,9 +235,16 @@ pub(crate) fn join(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     join_impl(ts, args[0], None)
 }
 
-/// Thread.joinMillis(t, ms); ms <= 0 waits forever, as Java's join(0).
+/// Thread.joinMillis(t, ms); as Java's join(ms): 0 waits forever, a
+/// negative timeout throws IllegalArgumentException.
 pub(crate) fn join_millis(ts: &mut ThreadState, args: &[Value]) -> NativeResult {
     let ms = attempt!(int_arg(args[1], "Thread.joinMillis"));
+    if ms < 0 {
+        return NativeResult::Throw(Pending::new(
+            ILLEGAL_ARGUMENT_EXCEPTION,
+            "timeout value is negative",
+        ));
+    }
     let timeout = (ms > 0).then(|| Duration::from_millis(ms as u64));
     join_impl(ts, args[0], timeout)
 }
