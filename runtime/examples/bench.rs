@@ -193,7 +193,8 @@ fn coroutine_ping_pong(limit: u64) -> Box<dyn Job> {
                 Box::new(move |cx: &mut Context| {
                     let partners = &shared_partners;
                     while partners[1 - side].get().is_none() {
-                        cx.yield_now();
+                        // SAFETY: nothing thread-affine is held across the call.
+                        unsafe { cx.yield_now() };
                     }
                     let partner = partners[1 - side].get().unwrap().clone();
                     loop {
@@ -204,7 +205,8 @@ fn coroutine_ping_pong(limit: u64) -> Box<dyn Job> {
                         }
                         count.store(c + 1, Relaxed);
                         cx.unpark(&partner);
-                        cx.park();
+                        // SAFETY: nothing thread-affine is held across the call.
+                        unsafe { cx.park() };
                     }
                 }),
                 SpawnOptions::default(),

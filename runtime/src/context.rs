@@ -118,23 +118,41 @@ impl Context {
     }
 
     /// Yield inside the coroutine: requeue at the back, keeping the native stack.
-    pub fn yield_now(&mut self) {
+    ///
+    /// # Safety
+    /// The blocking methods (this one, [`Context::park`], [`Context::park_until`],
+    /// [`Context::sleep`]) suspend the job's native stack, which may then be resumed on
+    /// another worker OS thread. The caller must hold nothing thread-affine across the
+    /// call: no lock guard (`MutexGuard`, `StdoutLock`, ...), no reference obtained from a
+    /// `thread_local!` (calling from inside its `with` closure counts), no other `!Send`
+    /// value. This is the invariant that makes moving the coroutine sound (see
+    /// `ThreadCoroutine` in `coroutine.rs`); the type system cannot check it.
+    pub unsafe fn yield_now(&mut self) {
         self.suspend(Step::Yield);
     }
 
     /// Park inside the coroutine until unparked (returns at once if a permit is waiting;
     /// may return spuriously, as `LockSupport.park` may). Keeps the native stack.
-    pub fn park(&mut self) {
+    ///
+    /// # Safety
+    /// As for [`Context::yield_now`]: nothing thread-affine held across the call.
+    pub unsafe fn park(&mut self) {
         self.suspend(Step::Park);
     }
 
     /// Like [`Context::park`], but also returns once `deadline` has passed.
-    pub fn park_until(&mut self, deadline: Instant) {
+    ///
+    /// # Safety
+    /// As for [`Context::yield_now`]: nothing thread-affine held across the call.
+    pub unsafe fn park_until(&mut self, deadline: Instant) {
         self.suspend(Step::ParkUntil(deadline));
     }
 
     /// Sleep for at least `duration`; unparks during the sleep leave a permit. Keeps the stack.
-    pub fn sleep(&mut self, duration: Duration) {
+    ///
+    /// # Safety
+    /// As for [`Context::yield_now`]: nothing thread-affine held across the call.
+    pub unsafe fn sleep(&mut self, duration: Duration) {
         let deadline = Instant::now() + duration;
         while Instant::now() < deadline {
             self.suspend(Step::SleepUntil(deadline));

@@ -90,9 +90,12 @@ pub(crate) struct ThreadCoroutine(Coroutine<Resume, Suspended, Finished, Default
 //    coroutine reads thread-locals only through a non-inlined accessor, afresh, and the
 //    carrier loop derives its worker reference afresh where it uses it, never after its
 //    carrier has suspended (`Worker::carry`).
-// 2. No lock guard or other `!Send` value of the runtime is held across `Yielder::suspend`
-//    (the only suspension point is `Context::suspend`, which holds none; the carrier loop
-//    holds only raw pointers, its thread slot and the job across it). Jobs are `Send`.
+// 2. No lock guard or other `!Send` value is held across `Yielder::suspend`. The only
+//    suspension point is `Context::suspend`, which holds none; the carrier loop holds only
+//    raw pointers, its thread slot and the job across it; jobs are `Send`; and the job code
+//    that reaches it does so through the blocking `Context` methods (`yield_now`, `park`,
+//    `park_until`, `sleep`), which are `unsafe fn`s whose callers promise to hold nothing
+//    thread-affine across them (the type system cannot see values on the native stack).
 // 3. A carrier is resumed by one worker at a time: a running carrier belongs to the worker
 //    that started it; a retired one lives in its thread's continuation, which only the
 //    holder of the run token may take (see `thread_state`).

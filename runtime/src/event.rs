@@ -41,7 +41,8 @@ pub enum Event {
         worker: usize,
         source: WakeSource,
     },
-    /// Worker `thief` took `count` threads from `victim` (`NO_WORKER` = the injector).
+    /// Worker `thief` took `count` threads from `victim`'s queue, or from the injector
+    /// when `victim` is `NO_WORKER` (an idle worker's batch, or the fairness check's one).
     Steal {
         thief: usize,
         victim: usize,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crossbeam_utils::CachePadded;
 
-use crate::event::{Event, EventSink, WakeSource};
+use crate::event::{Event, EventSink, WakeSource, NO_WORKER};
 
 /// Counts of scheduling events, by kind.
 #[derive(Default)]
@@ -22,6 +22,8 @@ pub struct Stats {
     wakes_by_permit: CachePadded<AtomicU64>,
     steals: CachePadded<AtomicU64>,
     stolen_threads: CachePadded<AtomicU64>,
+    injector_takes: CachePadded<AtomicU64>,
+    injector_threads: CachePadded<AtomicU64>,
     worker_parks: CachePadded<AtomicU64>,
     worker_unparks: CachePadded<AtomicU64>,
     exits: CachePadded<AtomicU64>,
@@ -40,6 +42,9 @@ pub struct StatsSnapshot {
     pub wakes_by_permit: u64,
     pub steals: u64,
     pub stolen_threads: u64,
+    /// `Steal` events from the injector (victim `NO_WORKER`), and the threads they took.
+    pub injector_takes: u64,
+    pub injector_threads: u64,
     pub worker_parks: u64,
     pub worker_unparks: u64,
     pub exits: u64,
@@ -64,6 +69,8 @@ impl Stats {
             wakes_by_permit: get(&self.wakes_by_permit),
             steals: get(&self.steals),
             stolen_threads: get(&self.stolen_threads),
+            injector_takes: get(&self.injector_takes),
+            injector_threads: get(&self.injector_threads),
             worker_parks: get(&self.worker_parks),
             worker_unparks: get(&self.worker_unparks),
             exits: get(&self.exits),
@@ -94,6 +101,14 @@ impl EventSink for Stats {
                 source: WakeSource::Permit,
                 ..
             } => bump(&self.wakes_by_permit, 1),
+            Event::Steal {
+                victim: NO_WORKER,
+                count,
+                ..
+            } => {
+                bump(&self.injector_takes, 1);
+                bump(&self.injector_threads, count as u64);
+            }
             Event::Steal { count, .. } => {
                 bump(&self.steals, 1);
                 bump(&self.stolen_threads, count as u64);
@@ -113,7 +128,7 @@ impl fmt::Display for Stats {
 
 impl fmt::Display for StatsSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: [(&str, u64); 13] = [
+        let rows: [(&str, u64); 15] = [
             ("threads spawned", self.spawns),
             ("runs", self.runs),
             ("yields", self.yields),
@@ -124,14 +139,16 @@ impl fmt::Display for StatsSnapshot {
             ("wakes by permit", self.wakes_by_permit),
             ("steals", self.steals),
             ("threads stolen", self.stolen_threads),
+            ("injector takes", self.injector_takes),
+            ("threads from injector", self.injector_threads),
             ("worker parks", self.worker_parks),
             ("worker unparks", self.worker_unparks),
             ("threads exited", self.exits),
         ];
-        writeln!(f, "{:<16} {:>12}", "scheduler event", "count")?;
-        writeln!(f, "{:-<16} {:->12}", "", "")?;
+        writeln!(f, "{:<21} {:>12}", "scheduler event", "count")?;
+        writeln!(f, "{:-<21} {:->12}", "", "")?;
         for (name, count) in rows {
-            writeln!(f, "{name:<16} {count:>12}")?;
+            writeln!(f, "{name:<21} {count:>12}")?;
         }
         Ok(())
     }
@@ -161,6 +178,14 @@ mod tests {
         );
         stats.event(
             1,
+            Event::Steal {
+                thief: 1,
+                victim: NO_WORKER,
+                count: 3,
+            },
+        );
+        stats.event(
+            1,
             Event::Wake {
                 thread: 1,
                 worker: 1,
@@ -172,6 +197,7 @@ mod tests {
             (s.spawns, s.steals, s.stolen_threads, s.wakes_by_timer),
             (1, 1, 5, 1)
         );
+        assert_eq!((s.injector_takes, s.injector_threads), (1, 3));
         let table = stats.to_string();
         assert!(table.contains("threads stolen"), "{table}");
         assert!(table

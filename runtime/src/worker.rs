@@ -39,7 +39,7 @@ use crossbeam_utils::sync::Parker;
 use crate::config::Victim;
 use crate::context::Context;
 use crate::coroutine::{run_caught, Finished, Segment, Suspended, ThreadCoroutine, ThreadYielder};
-use crate::event::{Event, WakeSource};
+use crate::event::{Event, WakeSource, NO_WORKER};
 use crate::idle::Registration;
 use crate::job::{Job, Step};
 use crate::queue::{Pushed, RunQueue};
@@ -286,7 +286,10 @@ impl Worker {
         }
         loop {
             match injector.steal() {
-                Steal::Success(thread) => return Some(thread),
+                Steal::Success(thread) => {
+                    self.emit_injector_take(1);
+                    return Some(thread);
+                }
                 Steal::Empty => return None,
                 Steal::Retry => spin_loop(),
             }
@@ -306,11 +309,25 @@ impl Worker {
                 self.queue.deque(),
                 self.queue.batch_limit(),
             ) {
-                Steal::Success(thread) => return Some(thread),
+                Steal::Success(thread) => {
+                    self.emit_injector_take(1 + self.queue.deque().len());
+                    return Some(thread);
+                }
                 Steal::Empty => return None,
                 Steal::Retry => spin_loop(),
             }
         }
+    }
+
+    /// Reports `count` threads taken from the injector (a `Steal` whose victim is
+    /// `NO_WORKER`).
+    #[inline(always)]
+    fn emit_injector_take(&self, count: usize) {
+        self.shared.emit(self.index, || Event::Steal {
+            thief: self.index,
+            victim: NO_WORKER,
+            count,
+        });
     }
 
     #[cold]

@@ -36,7 +36,8 @@ fn deadlock_is_detected_under_every_policy() {
             let report = run(config, |cx: &mut Context| {
                 cx.spawn(
                     Box::new(|cx: &mut Context| loop {
-                        cx.park();
+                        // SAFETY: nothing thread-affine is held across the call.
+                        unsafe { cx.park() };
                     }),
                     SpawnOptions::default(),
                 );
@@ -89,7 +90,8 @@ fn a_panicking_job_does_not_kill_its_worker() {
                     cx.spawn(
                         Box::new(move |cx: &mut Context| {
                             if std::mem::take(&mut first) {
-                                cx.yield_now();
+                                // SAFETY: nothing thread-affine is held across the call.
+                                unsafe { cx.yield_now() };
                                 return Step::Yield;
                             }
                             j.done();
@@ -187,7 +189,8 @@ fn threads_blocked_inside_their_coroutine_keep_their_stack() {
                 children.push(cx.spawn(
                     Box::new(move |cx: &mut Context| {
                         p.fetch_add(1, SeqCst);
-                        cx.park();
+                        // SAFETY: nothing thread-affine is held across the call.
+                        unsafe { cx.park() };
                         Step::Exit
                     }),
                     SpawnOptions::default(),
@@ -231,7 +234,8 @@ fn abandoned_threads_blocked_inside_their_coroutine_are_unwound() {
                         Box::new(move |cx: &mut Context| {
                             let _guard = &guard;
                             loop {
-                                cx.yield_now();
+                                // SAFETY: nothing thread-affine is held across the call.
+                                unsafe { cx.yield_now() };
                             }
                         }),
                         SpawnOptions {

@@ -79,7 +79,8 @@ fn pairs_with_foreign_unparkers(config: Config) {
                             continue;
                         }
                         if in_coroutine {
-                            cx.park();
+                            // SAFETY: nothing thread-affine is held across the call.
+                            unsafe { cx.park() };
                         } else {
                             return Step::Park;
                         }

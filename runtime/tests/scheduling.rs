@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::{matrix, run, tracked, Join, Tracker};
-use runtime::{Config, Context, Outcome, SpawnOptions, Step};
+use runtime::{Config, Context, Outcome, PolicyConfig, PolicyKind, SpawnOptions, Stats, Step};
 
 const SEEDS: [u64; 2] = [1, 0xDEAD_BEEF];
 
@@ -181,7 +181,8 @@ fn ping_pong_pairs_inside_the_coroutine() {
                 let thread = cx.spawn(
                     tracked(tracker, move |cx| loop {
                         let Some(other) = p.sides[1 - side as usize].get() else {
-                            cx.yield_now();
+                            // SAFETY: nothing thread-affine is held across the call.
+                            unsafe { cx.yield_now() };
                             continue;
                         };
                         let c = p.count.load(SeqCst);
@@ -193,7 +194,8 @@ fn ping_pong_pairs_inside_the_coroutine() {
                             p.count.store(c + 1, SeqCst);
                             other.unpark(); // the thread-local path, from inside a coroutine
                         } else {
-                            cx.park();
+                            // SAFETY: nothing thread-affine is held across the call.
+                            unsafe { cx.park() };
                         }
                     }),
                     SpawnOptions::default(),
@@ -237,8 +239,10 @@ fn timed_parks_and_sleeps_wake_by_themselves() {
                     1 => Step::ParkUntil(soon),
                     2 => Step::SleepUntil(soon),
                     3 => {
-                        cx.park_until(soon);
-                        cx.sleep(Duration::from_micros(200));
+                        // SAFETY: nothing thread-affine is held across the call.
+                        unsafe { cx.park_until(soon) };
+                        // SAFETY: nothing thread-affine is held across the call.
+                        unsafe { cx.sleep(Duration::from_micros(200)) };
                         Step::ParkUntil(Instant::now()) // already due: returns at once
                     }
                     _ => {
@@ -258,7 +262,8 @@ fn in_coroutine_yields_keep_local_state() {
             Box::new(move |cx: &mut Context| {
                 let mut local = vec![i; 16]; // lives on the coroutine's stack frame
                 for round in 0..5 {
-                    cx.yield_now();
+                    // SAFETY: nothing thread-affine is held across the call.
+                    unsafe { cx.yield_now() };
                     local.push(round);
                 }
                 assert_eq!(&local[..16], &[i; 16]);
@@ -302,4 +307,85 @@ fn nested_spawning_tree() {
     for_every_config("tree", |cx, tracker, join| {
         cx.spawn(tree(tracker, 3, join), SpawnOptions::default());
     });
+}
+
+/// Heavy stealing: one worker spawns a queue full of threads and then stays busy (it
+/// spins until the others have run them), so the other workers can only get them by
+/// stealing (or, under `global-fifo`, from the injector). The last one spawned stays in
+/// the busy worker's LIFO slot when there is one (the slot is not stealable) and runs
+/// when the spinning ends. Under every policy, LIFO slot, victim
+/// rule, 2..=4 workers and several seeds, every thread runs exactly once; the steals
+/// are counted by the event hook: `steal-one` takes one thread per steal, `steal-half`
+/// takes batches, `global-fifo` never steals.
+#[test]
+fn idle_workers_steal_from_a_busy_one() {
+    const CHILDREN: usize = 200;
+    for config in matrix(&SEEDS).into_iter().filter(|c| c.workers >= 2) {
+        let stats = Arc::new(Stats::new());
+        let config = Config {
+            events: Some(stats.clone()),
+            policy: PolicyConfig {
+                local_queue_cap: 256, // room for every child: nothing overflows
+                ..config.policy
+            },
+            ..config
+        };
+        let what = format!("{config:?}");
+        let tracker = Tracker::new(CHILDREN);
+        let done = Arc::new(AtomicU64::new(0));
+        let (t, d) = (tracker.clone(), done.clone());
+        let unstealable = config.policy.lifo_slot as u64;
+        let spun_out = Arc::new(AtomicBool::new(false));
+        let timed_out = spun_out.clone();
+        let report = run(config.clone(), move |cx: &mut Context| {
+            for _ in 0..CHILDREN {
+                let d = d.clone();
+                cx.spawn(
+                    tracked(&t, move |_: &mut Context| {
+                        // A little work, so a thief finds the queue still full.
+                        let until = Instant::now() + Duration::from_micros(20);
+                        while Instant::now() < until {
+                            std::hint::spin_loop();
+                        }
+                        d.fetch_add(1, SeqCst);
+                        Step::Exit
+                    }),
+                    SpawnOptions::default(),
+                );
+            }
+            // Busy: this worker runs nothing else until the others have run them all.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while d.load(SeqCst) < CHILDREN as u64 - unstealable {
+                if Instant::now() > deadline {
+                    timed_out.store(true, SeqCst);
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+            Step::Exit
+        });
+        assert_eq!(report.outcome, Outcome::Completed, "{what}");
+        assert!(
+            !spun_out.load(SeqCst),
+            "{what}: the other workers did not take the busy one's threads within 10 s"
+        );
+        assert_eq!(
+            done.load(SeqCst),
+            CHILDREN as u64,
+            "{what}: children left unrun"
+        );
+        tracker.check(&what);
+        let s = stats.snapshot();
+        match config.policy.kind {
+            PolicyKind::GlobalFifo => assert_eq!(s.steals, 0, "{what}: {s:?}"),
+            PolicyKind::StealOne => {
+                assert!(s.steals > 0, "{what}: no steals: {s:?}");
+                assert_eq!(s.stolen_threads, s.steals, "{what}: {s:?}");
+            }
+            PolicyKind::StealHalf => {
+                assert!(s.steals > 0, "{what}: no steals: {s:?}");
+                assert!(s.stolen_threads > s.steals, "{what}: no batches: {s:?}");
+            }
+        }
+    }
 }
