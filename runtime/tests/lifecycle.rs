@@ -115,7 +115,7 @@ fn a_panicking_job_does_not_kill_its_worker() {
 }
 
 #[test]
-fn parked_and_finished_threads_hold_no_native_stack() {
+fn unstarted_parked_and_finished_threads_hold_no_native_stack() {
     const N: usize = 500;
     let observed = Arc::new(Mutex::new(Vec::new()));
     let o = observed.clone();
@@ -140,6 +140,8 @@ fn parked_and_finished_threads_hold_no_native_stack() {
                         SpawnOptions::default(),
                     ));
                 }
+                // N spawned, none run yet (but perhaps one on the other worker).
+                o.lock().unwrap().push(cx.stack_stats().in_use);
                 Step::Yield
             }
             _ if parked.load(SeqCst) < N
@@ -161,10 +163,15 @@ fn parked_and_finished_threads_hold_no_native_stack() {
         }
     });
     assert_eq!(report.outcome, Outcome::Completed);
-    let in_use = observed.lock().unwrap()[0];
+    let observed = observed.lock().unwrap();
+    let (queued, parked) = (observed[0], observed[1]);
     assert!(
-        in_use <= 2,
-        "{in_use} stacks in use while {N} threads were parked"
+        queued <= 2,
+        "{queued} stacks in use while {N} threads waited for their first run"
+    );
+    assert!(
+        parked <= 2,
+        "{parked} stacks in use while {N} threads were parked"
     );
     assert_eq!(
         report.stacks.in_use, 0,

@@ -9,9 +9,11 @@
 //!   uses almost no CPU time;
 //! - deadlock: `programs/deadlock.gasm` ends with status 3 and a
 //!   `Found deadlock` dump under every policy and worker count;
+//! - Java's exit rule: the VM waits for non-daemon threads after main returns;
+//! - parked threads nobody can unpark are a deadlock, dumped with their stacks;
 //! - scale (release builds only): skynet with 1,111,111 threads.
 //!
-//! Fixtures live in `tests/fixtures/` (`interleave.gasm`, `sleepers.gasm`).
+//! Fixtures live in `tests/fixtures/`.
 
 use std::process::Command;
 use std::time::Duration;
@@ -87,11 +89,26 @@ fn one_worker_and_a_seed_give_the_same_stats_every_run() {
     ];
     let first = run_fixture(&options);
     first.assert_exit(0);
-    assert!(
-        !first.stderr.trim().is_empty(),
-        "--stats prints the event counts to stderr\n{}",
-        first.describe()
-    );
+    let count = |event: &str| -> Option<u64> {
+        first.stderr.lines().find_map(|l| {
+            let (name, n) = l.rsplit_once(' ')?;
+            (name.trim_end() == event).then(|| n.parse().ok())?
+        })
+    };
+    // main, three chatters and their three helpers; each chatter yields 4 times.
+    for (event, expected) in [
+        ("threads spawned", 7),
+        ("threads exited", 7),
+        ("yields", 12),
+        ("steals", 0),
+    ] {
+        assert_eq!(
+            count(event),
+            Some(expected),
+            "--stats counts {event}\n{}",
+            first.describe()
+        );
+    }
     let again = run_fixture(&options);
     again.assert_exit(0);
     assert_eq!(again.stdout, first.stdout, "{}", again.describe());
@@ -214,8 +231,48 @@ fn a_deadlock_is_reported_under_every_policy_and_worker_count() {
             outcome
                 .assert_exit(3)
                 .assert_stderr_contains("Found deadlock")
-                .assert_stderr_contains("\"main\"")
-                .assert_stderr_contains("\"partner\"");
+                .assert_stderr_contains(
+                    "\"main\" #1 WAITING\n    \
+                     waiting for thread \"partner\" #2 to end (Thread.join)\n    \
+                     at main (deadlock.gasm:32)\n",
+                )
+                .assert_stderr_contains(
+                    "\"partner\" #2 WAITING\n    \
+                     waiting for thread \"main\" #1 to end (Thread.join)\n    \
+                     at join_forever (deadlock.gasm:42)\n",
+                );
+        }
+    }
+}
+
+/// Threads parked in `LockSupport.park` with no one left to unpark them (and
+/// the one timer fired) are a deadlock too: each is dumped with what it waits
+/// for and its whole VM stack.
+#[test]
+fn parked_threads_nobody_can_unpark_are_a_deadlock() {
+    for policy in POLICIES {
+        for workers in 1..=4 {
+            run_fixture(&[
+                "run",
+                "--policy",
+                policy,
+                "--workers",
+                &workers.to_string(),
+                "park-deadlock.gasm",
+            ])
+            .assert_exit(3)
+            .assert_stderr_contains(
+                "\"main\" #1 WAITING\n    \
+                 waiting for a permit (LockSupport.park)\n    \
+                 at park_forever (park-deadlock.gasm:24)\n    \
+                 at main (park-deadlock.gasm:11)\n",
+            )
+            .assert_stderr_contains(
+                "\"sleeper\" #2 WAITING\n    \
+                 waiting for a permit (LockSupport.park)\n    \
+                 at park_forever (park-deadlock.gasm:24)\n    \
+                 at sleeper (park-deadlock.gasm:18)\n",
+            );
         }
     }
 }
@@ -286,6 +343,30 @@ fn an_ended_thread_still_answers_under_every_policy() {
                 outcome.stdout,
                 "42\nworker\nThread-1\nTERMINATED\n0\n42\n\
                  start after the end: IllegalThreadStateException\n",
+                "{}",
+                outcome.describe()
+            );
+        }
+    }
+}
+
+/// Java's exit rule: the VM waits for every non-daemon thread, not just main.
+#[test]
+fn the_vm_waits_for_non_daemon_threads_after_main_returns() {
+    for policy in POLICIES {
+        for workers in 1..=2 {
+            let outcome = run_fixture(&[
+                "run",
+                "--policy",
+                policy,
+                "--workers",
+                &workers.to_string(),
+                "main-ends-first.gasm",
+            ]);
+            outcome.assert_exit(0);
+            assert_eq!(
+                outcome.stdout,
+                "main: returning\nlate: still ran after main returned\n",
                 "{}",
                 outcome.describe()
             );
