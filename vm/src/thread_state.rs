@@ -294,7 +294,7 @@ impl ThreadState {
             return Err(refused);
         }
         if !reserve(self) {
-            self.program.heap.uncharge(bytes);
+            self.program.heap.uncharge(&self.allocs, bytes);
             return Err(refused);
         }
         self.charged += bytes;
@@ -314,9 +314,9 @@ impl ThreadState {
 
 impl Drop for ThreadState {
     fn drop(&mut self) {
+        self.program.heap.uncharge(&self.allocs, self.charged);
         let list = std::mem::take(&mut self.allocs);
         self.program.heap.retire(list);
-        self.program.heap.uncharge(self.charged);
     }
 }
 

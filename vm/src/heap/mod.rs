@@ -209,10 +209,21 @@ impl Heap {
         bytes == 0 || self.account(list.worker, bytes, false)
     }
 
-    /// Gives back `bytes` counted by [`Heap::charge`] (the memory is freed).
-    pub fn uncharge(&self, bytes: usize) {
-        if bytes != 0 {
-            self.allocated.fetch_sub(bytes, Ordering::Relaxed);
+    /// Gives back `bytes` counted by [`Heap::charge`] (the memory is freed):
+    /// into the budget of the worker running `list`'s thread (the caller, as
+    /// for `charge`), up to one chunk, and the rest to the shared counter. A
+    /// thread ending on a worker so touches no cache line another worker
+    /// writes (skynet ends a million threads).
+    pub fn uncharge(&self, list: &AllocList, bytes: usize) {
+        let mut rest = bytes;
+        if let Some(budget) = self.budgets.get(list.worker) {
+            let have = budget.load(Ordering::Relaxed);
+            let keep = self.chunk.saturating_sub(have).min(bytes);
+            budget.store(have + keep, Ordering::Relaxed);
+            rest -= keep;
+        }
+        if rest != 0 {
+            self.allocated.fetch_sub(rest, Ordering::Relaxed);
         }
     }
 
