@@ -225,30 +225,39 @@ fn unpark_before_park_leaves_a_permit() {
     });
 }
 
+/// Timed parks and sleeps end by themselves (no one unparks these threads); a sleep never
+/// ends before its deadline (a timed park may, as Java allows, so only its ending is
+/// checked).
 #[test]
 fn timed_parks_and_sleeps_wake_by_themselves() {
     for_every_config("timers", |cx, tracker, join| {
         spawn_group(cx, tracker, join, 6, |i| {
             let mut phase = 0;
-            let mut started: Option<Instant> = None;
+            let mut slept_until: Option<Instant> = None;
             Box::new(move |cx: &mut Context| {
-                let start = *started.get_or_insert_with(Instant::now);
                 phase += 1;
                 let soon = Instant::now() + Duration::from_micros(300 * (i as u64 + 1));
                 match phase {
                     1 => Step::ParkUntil(soon),
-                    2 => Step::SleepUntil(soon),
+                    2 => {
+                        slept_until = Some(soon);
+                        Step::SleepUntil(soon)
+                    }
                     3 => {
+                        let deadline = slept_until.expect("phase 2 slept");
+                        assert!(Instant::now() >= deadline, "Step::SleepUntil woke early");
                         // SAFETY: nothing thread-affine is held across the call.
                         unsafe { cx.park_until(soon) };
+                        let before = Instant::now();
                         // SAFETY: nothing thread-affine is held across the call.
                         unsafe { cx.sleep(Duration::from_micros(200)) };
+                        assert!(
+                            before.elapsed() >= Duration::from_micros(200),
+                            "Context::sleep woke early"
+                        );
                         Step::ParkUntil(Instant::now()) // already due: returns at once
                     }
-                    _ => {
-                        assert!(start.elapsed() >= Duration::from_micros(200));
-                        Step::Exit
-                    }
+                    _ => Step::Exit,
                 }
             })
         });
