@@ -15,6 +15,7 @@
 //!
 //! Fixtures live in `tests/fixtures/`.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -24,6 +25,20 @@ use greenvm_tests::{binary, fixtures_dir, programs_dir};
 
 fn run_fixture(args: &[&str]) -> Outcome {
     run::greenvm(&fixtures_dir(), args)
+}
+
+/// Runs `greenvm run --policy P --workers W FILE` in `dir` under every policy
+/// and 1..=`max_workers` workers, handing each outcome to `check`.
+fn under_every_policy(dir: &Path, file: &str, max_workers: usize, check: impl Fn(Outcome)) {
+    for policy in POLICIES {
+        for workers in 1..=max_workers {
+            let workers = workers.to_string();
+            check(run::greenvm(
+                dir,
+                ["run", "--policy", policy, "--workers", &workers, file],
+            ));
+        }
+    }
 }
 
 /// How many times consecutive lines of `stdout` come from different
@@ -215,34 +230,21 @@ fn sleeping_threads_use_almost_no_cpu() {
 
 #[test]
 fn a_deadlock_is_reported_under_every_policy_and_worker_count() {
-    for policy in POLICIES {
-        for workers in 1..=4 {
-            let outcome = run::greenvm(
-                &programs_dir(),
-                [
-                    "run",
-                    "--policy",
-                    policy,
-                    "--workers",
-                    &workers.to_string(),
-                    "deadlock.gasm",
-                ],
+    under_every_policy(&programs_dir(), "deadlock.gasm", 4, |outcome| {
+        outcome
+            .assert_exit(3)
+            .assert_stderr_contains("Found deadlock")
+            .assert_stderr_contains(
+                "\"main\" #1 WAITING\n    \
+                 waiting for thread \"partner\" #2 to end (Thread.join)\n    \
+                 at main (deadlock.gasm:32)\n",
+            )
+            .assert_stderr_contains(
+                "\"partner\" #2 WAITING\n    \
+                 waiting for thread \"main\" #1 to end (Thread.join)\n    \
+                 at join_forever (deadlock.gasm:42)\n",
             );
-            outcome
-                .assert_exit(3)
-                .assert_stderr_contains("Found deadlock")
-                .assert_stderr_contains(
-                    "\"main\" #1 WAITING\n    \
-                     waiting for thread \"partner\" #2 to end (Thread.join)\n    \
-                     at main (deadlock.gasm:32)\n",
-                )
-                .assert_stderr_contains(
-                    "\"partner\" #2 WAITING\n    \
-                     waiting for thread \"main\" #1 to end (Thread.join)\n    \
-                     at join_forever (deadlock.gasm:42)\n",
-                );
-        }
-    }
+    });
 }
 
 /// Threads parked in `LockSupport.park` with no one left to unpark them (and
@@ -250,16 +252,8 @@ fn a_deadlock_is_reported_under_every_policy_and_worker_count() {
 /// for and its whole VM stack.
 #[test]
 fn parked_threads_nobody_can_unpark_are_a_deadlock() {
-    for policy in POLICIES {
-        for workers in 1..=4 {
-            run_fixture(&[
-                "run",
-                "--policy",
-                policy,
-                "--workers",
-                &workers.to_string(),
-                "park-deadlock.gasm",
-            ])
+    under_every_policy(&fixtures_dir(), "park-deadlock.gasm", 4, |outcome| {
+        outcome
             .assert_exit(3)
             .assert_stderr_contains(
                 "\"main\" #1 WAITING\n    \
@@ -273,25 +267,19 @@ fn parked_threads_nobody_can_unpark_are_a_deadlock() {
                  at park_forever (park-deadlock.gasm:24)\n    \
                  at sleeper (park-deadlock.gasm:18)\n",
             );
-        }
-    }
+    });
 }
 
 #[test]
 fn a_permit_survives_sleep_and_join_under_every_policy() {
-    for policy in POLICIES {
-        for workers in 1..=2 {
-            run_fixture(&[
-                "run",
-                "--policy",
-                policy,
-                "--workers",
-                &workers.to_string(),
-                "permit-survives-waits.gasm",
-            ])
-            .assert_exit(0);
-        }
-    }
+    under_every_policy(
+        &fixtures_dir(),
+        "permit-survives-waits.gasm",
+        2,
+        |outcome| {
+            outcome.assert_exit(0);
+        },
+    );
 }
 
 #[test]
@@ -328,48 +316,28 @@ fn skynet_runs_a_million_threads() {
 /// nothing; start throws).
 #[test]
 fn an_ended_thread_still_answers_under_every_policy() {
-    for policy in POLICIES {
-        for workers in 1..=2 {
-            let outcome = run_fixture(&[
-                "run",
-                "--policy",
-                policy,
-                "--workers",
-                &workers.to_string(),
-                "ended-thread.gasm",
-            ]);
-            outcome.assert_exit(0);
-            assert_eq!(
-                outcome.stdout,
-                "42\nworker\nThread-1\nTERMINATED\n0\n42\n\
-                 start after the end: IllegalThreadStateException\n",
-                "{}",
-                outcome.describe()
-            );
-        }
-    }
+    under_every_policy(&fixtures_dir(), "ended-thread.gasm", 2, |outcome| {
+        outcome.assert_exit(0);
+        assert_eq!(
+            outcome.stdout,
+            "42\nworker\nThread-1\nTERMINATED\n0\n42\n\
+             start after the end: IllegalThreadStateException\n",
+            "{}",
+            outcome.describe()
+        );
+    });
 }
 
 /// Java's exit rule: the VM waits for every non-daemon thread, not just main.
 #[test]
 fn the_vm_waits_for_non_daemon_threads_after_main_returns() {
-    for policy in POLICIES {
-        for workers in 1..=2 {
-            let outcome = run_fixture(&[
-                "run",
-                "--policy",
-                policy,
-                "--workers",
-                &workers.to_string(),
-                "main-ends-first.gasm",
-            ]);
-            outcome.assert_exit(0);
-            assert_eq!(
-                outcome.stdout,
-                "main: returning\nlate: still ran after main returned\n",
-                "{}",
-                outcome.describe()
-            );
-        }
-    }
+    under_every_policy(&fixtures_dir(), "main-ends-first.gasm", 2, |outcome| {
+        outcome.assert_exit(0);
+        assert_eq!(
+            outcome.stdout,
+            "main: returning\nlate: still ran after main returned\n",
+            "{}",
+            outcome.describe()
+        );
+    });
 }
